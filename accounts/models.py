@@ -1,0 +1,64 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Centre(models.Model):
+    """A training provider or college approved by awarding bodies to run qualifications."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    centre_number = models.CharField(max_length=20, blank=True, help_text="The awarding body's number for this centre.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    LEARNER = "learner", "Learner"
+    ASSESSOR = "assessor", "Assessor"
+    IQA = "iqa", "Internal quality assurer"
+    EQA = "eqa", "External quality assurer"
+    CENTRE_ADMIN = "centre_admin", "Centre administrator"
+
+
+# Roles that work inside one centre; an EQA works for the awarding body, across centres.
+CENTRE_ROLES = (Role.LEARNER, Role.ASSESSOR, Role.IQA, Role.CENTRE_ADMIN)
+
+
+class User(AbstractUser):
+    Role = Role
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        blank=True,
+        help_text="Blank for platform staff who only use the admin site.",
+    )
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, null=True, blank=True, related_name="people")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=CENTRE_ROLES) | Q(centre__isnull=False),
+                name="accounts_user_centre_role_needs_centre",
+                violation_error_message="Learners, assessors, IQAs and centre admins belong to a centre.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def role_label(self) -> str:
+        if self.role:
+            return self.get_role_display()
+        return "Staff" if self.is_staff else "No role"

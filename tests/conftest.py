@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from accounts.models import User
+from tests.factories import CentreFactory, UserFactory
+from units.services import specification_files, specifications_load
+
+FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
+
+
+@pytest.fixture
+def specifications(db):
+    """The real unit and qualification fixtures, loaded the way `make run` loads them."""
+    return specifications_load(paths=specification_files(FIXTURES_DIR))
+
+
+@pytest.fixture
+def centre(db):
+    return CentreFactory(name="Northgate College")
+
+
+@pytest.fixture
+def other_centre(db):
+    return CentreFactory(name="Southfield Training")
+
+
+@pytest.fixture
+def learner(centre):
+    return UserFactory(username="lena", role=User.Role.LEARNER, centre=centre)
+
+
+@pytest.fixture
+def assessor(centre):
+    return UserFactory(username="asha", role=User.Role.ASSESSOR, centre=centre)
+
+
+@pytest.fixture
+def iqa(centre):
+    return UserFactory(username="ian", role=User.Role.IQA, centre=centre)
+
+
+@pytest.fixture
+def eqa(db):
+    return UserFactory(username="eve", role=User.Role.EQA, centre=None)
+
+
+@pytest.fixture
+def centre_admin(centre):
+    return UserFactory(username="cara", role=User.Role.CENTRE_ADMIN, centre=centre)
+
+
+@pytest.fixture
+def outsider(other_centre):
+    """A learner at another centre: must never see anything of `centre`'s."""
+    return UserFactory(username="otto", role=User.Role.LEARNER, centre=other_centre)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="root", role="", centre=None, is_staff=True, is_superuser=True)
