@@ -149,7 +149,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
-MEDIA_URL = None
+# Private files have no public URL: an unroutable host, so nothing (not even Django's test
+# server, which serves MEDIA_URL paths) hands them out without the permission-checked view.
+MEDIA_URL = "https://private-media.invalid/"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

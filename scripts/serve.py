@@ -21,6 +21,9 @@ def start(name: str, argv: list[str]) -> tuple[str, subprocess.Popen[bytes]]:
 
 
 def stop(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    # A second Ctrl-C must not cut the shutdown short and leave a child behind.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for _, proc in children:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -55,7 +55,7 @@ def test_environment_selects_postgresql_and_redis(tmp_path):
 
 def test_private_media_is_not_under_static():
     assert not settings.MEDIA_ROOT.is_relative_to(ROOT / "static")
-    assert settings.MEDIA_URL is None
+    assert settings.MEDIA_URL.startswith("https://private-media.invalid/")
 
 
 @pytest.mark.django_db
