@@ -8,7 +8,7 @@ who sees what. Anything out of scope is a 404 to the caller (see `portfolio.sele
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,9 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import User
+
+if TYPE_CHECKING:
+    from portfolio.models import Enrolment
 
 Role = User.Role
 ViewFunc = Callable[..., HttpResponse]
@@ -25,70 +28,119 @@ class Relation(StrEnum):
     OWN = "own"  # the learner whose portfolio it is
     ASSESSING = "assessing"  # the assessor assigned to it
     QUALITY_ASSURING = "quality_assuring"  # the IQA assigned to it
-    SAME_CENTRE = "same_centre"  # anyone else at the learner's centre
+    SAME_CENTRE = "same_centre"  # anyone at the learner's centre
+    # Everyone else: another centre's staff and learners. No rule grants it; it is listed so
+    # the table reads as complete.
+    OTHER_CENTRE = "other_centre"
 
 
 class Action(StrEnum):
     VIEW_SPECIFICATIONS = "view_specifications"
-    VIEW_PORTFOLIO = "view_portfolio"
+    ENROL_LEARNERS = "enrol_learners"
+    VIEW_PORTFOLIO = "view_portfolio"  # the portfolio, its evidence, files, progress and grids
+    EDIT_EVIDENCE = "edit_evidence"  # create, attach files, map, declare and submit
+    MANAGE_ENROLMENT = "manage_enrolment"  # reassign assessor / IQA
 
 
-# Actions on the specification catalogue, which is not anyone's portfolio.
+NONE: frozenset[Relation] = frozenset()
+
+# Actions that are not about one portfolio: which roles may take them.
 CATALOGUE_ROLES: dict[Action, frozenset[str]] = {
     Action.VIEW_SPECIFICATIONS: frozenset(Role.values),
+    Action.ENROL_LEARNERS: frozenset({Role.CENTRE_ADMIN}),  # at their own centre
 }
 
-# Actions on a portfolio: which relations let each role act.
+# Actions on a portfolio: the relations that let each role act. Anything not listed is refused.
 PORTFOLIO_POLICY: dict[Action, dict[str, frozenset[Relation]]] = {
     Action.VIEW_PORTFOLIO: {
         Role.LEARNER: frozenset({Relation.OWN}),
         Role.ASSESSOR: frozenset({Relation.ASSESSING}),
         Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
         Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
-        # EQAs see portfolios only through time-limited grants from a centre.
-        Role.EQA: frozenset(),
+        # EQAs see portfolios only through time-limited grants from a centre (not built yet).
+        Role.EQA: NONE,
+    },
+    Action.EDIT_EVIDENCE: {
+        Role.LEARNER: frozenset({Relation.OWN}),
+        Role.ASSESSOR: NONE,
+        Role.IQA: NONE,
+        Role.CENTRE_ADMIN: NONE,
+        Role.EQA: NONE,
+    },
+    Action.MANAGE_ENROLMENT: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: NONE,
+        Role.IQA: NONE,
+        Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: NONE,
     },
 }
 
 
-def may_use_catalogue(user: User, action: Action) -> bool:
+def may_take(user: User, action: Action) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or user.role in CATALOGUE_ROLES[action]
 
 
-def _relation_q(user: User, relation: Relation) -> Q:
+def _relation_q(user: User, relation: Relation, prefix: str) -> Q:
     match relation:
         case Relation.OWN:
-            return Q(learner_id=user.pk)
+            return Q(**{f"{prefix}learner_id": user.pk})
         case Relation.ASSESSING:
-            return Q(assessor_id=user.pk)
+            return Q(**{f"{prefix}assessor_id": user.pk})
         case Relation.QUALITY_ASSURING:
-            return Q(iqa_id=user.pk)
-        case Relation.SAME_CENTRE:
-            return Q(centre_id=user.centre_id) if user.centre_id else Q(pk__in=[])
+            return Q(**{f"{prefix}iqa_id": user.pk})
+        case Relation.SAME_CENTRE if user.centre_id:
+            return Q(**{f"{prefix}centre_id": user.centre_id})
+    return Q(pk__in=[])
 
 
-def scope_q(user: User, action: Action) -> Q:
-    """A filter on Enrolment for the portfolios `user` may act on with `action`."""
-    nothing = Q(pk__in=[])
+def scope_q(user: User, action: Action, prefix: str = "") -> Q:
+    """A filter for the portfolios `user` may act on with `action`.
+
+    `prefix` is the path to the Enrolment from the model being filtered, e.g. "enrolment__".
+    """
+    q = Q(pk__in=[])
     if not user.is_authenticated or not user.is_active:
-        return nothing
-    relations = PORTFOLIO_POLICY[action].get(user.role, frozenset())
-    q = nothing
-    for relation in sorted(relations):
-        q |= _relation_q(user, relation)
+        return q
+    for relation in sorted(PORTFOLIO_POLICY[action].get(user.role, NONE)):
+        q |= _relation_q(user, relation, prefix)
     return q
 
 
-def catalogue_view(action: Action) -> Callable[[ViewFunc], ViewFunc]:
-    """The role gate for catalogue pages: anonymous users log in, others need the role."""
+def relations(user: User, enrolment: "Enrolment") -> set[Relation]:
+    found = set()
+    if enrolment.learner_id == user.pk:
+        found.add(Relation.OWN)
+    if enrolment.assessor_id == user.pk:
+        found.add(Relation.ASSESSING)
+    if enrolment.iqa_id == user.pk:
+        found.add(Relation.QUALITY_ASSURING)
+    found.add(Relation.SAME_CENTRE if user.centre_id == enrolment.centre_id else Relation.OTHER_CENTRE)
+    return found
+
+
+def allows(user: User, action: Action, enrolment: "Enrolment") -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool(PORTFOLIO_POLICY[action].get(user.role, NONE) & relations(user, enrolment))
+
+
+def require(user: User, action: Action, enrolment: "Enrolment") -> None:
+    """For an object the user can already see: a write they may not make is 403, not 404."""
+    if not allows(user, action, enrolment):
+        raise PermissionDenied
+
+
+def role_required(action: Action) -> Callable[[ViewFunc], ViewFunc]:
+    """The role gate for actions not about one portfolio: anonymous users log in, others need the role."""
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         @login_required
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not may_use_catalogue(request.user, action):
+            if not may_take(request.user, action):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Centre
-from units.models import Qualification, Unit
+from units.models import AssessmentCriterion, EvidenceRequirementItem, Qualification, Unit
 
 
 class Enrolment(models.Model):
@@ -70,3 +70,218 @@ class EnrolledUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment}: {self.unit.title}"
+
+
+class Assignment(models.Model):
+    """Who assessed or quality-assured a portfolio, and when: reassignment keeps the history."""
+
+    class Role(models.TextChoices):
+        ASSESSOR = "assessor", "Assessor"
+        IQA = "iqa", "IQA"
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True, help_text="Why this person was assigned.")
+    end_reason = models.CharField(max_length=500, blank=True, help_text="Why the assignment ended.")
+
+    class Meta:
+        ordering = ["enrolment_id", "role", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "role"],
+                condition=Q(ended_at__isnull=True),
+                name="portfolio_assignment_one_current_per_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.person} on {self.enrolment_id}"
+
+
+class Method(models.TextChoices):
+    OBSERVATION = "observation", "Direct observation"
+    WORK_PRODUCT = "work_product", "Work product"
+    WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+    PROFESSIONAL_DISCUSSION = "professional_discussion", "Professional discussion"
+    QUESTION_AND_ANSWER = "question_and_answer", "Question and answer"
+    REFLECTIVE_ACCOUNT = "reflective_account", "Reflective account"
+    EXPERT_WITNESS = "expert_witness", "Expert witness"
+    PRIOR_LEARNING = "prior_learning", "Recognition of prior learning (RPL)"
+    SIMULATION = "simulation", "Simulation"
+
+
+class StoredFile(models.Model):
+    """An uploaded file's bytes, stored once per portfolio under a generated name.
+
+    Never changed or deleted while a version refers to it, so a decision's file hashes stay true.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="files")
+    storage_name = models.CharField(max_length=255, unique=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "sha256"], name="portfolio_storedfile_once_per_portfolio"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+
+class Evidence(models.Model):
+    """One piece of evidence. What it says lives in numbered versions; the latest is current."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="evidence")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    current_version = models.OneToOneField(
+        "EvidenceVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return str(self.uuid)
+
+
+class EvidenceVersion(models.Model):
+    """A version of a piece of evidence. Drafts are edited in place; a submitted version never changes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        SUPERSEDED = "superseded", "Superseded by a newer version"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    method = models.CharField(max_length=30, choices=Method.choices)
+    activity_date = models.DateField()
+    activity_end_date = models.DateField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    files = models.ManyToManyField(StoredFile, through="VersionFile", related_name="versions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["evidence_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "number"], name="portfolio_evidenceversion_number_unique"),
+            models.UniqueConstraint(
+                fields=["evidence"], condition=Q(status="draft"), name="portfolio_evidenceversion_one_draft"
+            ),
+            models.CheckConstraint(
+                condition=Q(activity_end_date__isnull=True) | Q(activity_end_date__gte=F("activity_date")),
+                name="portfolio_evidenceversion_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", submitted_at__isnull=True) | Q(submitted_at__isnull=False),
+                name="portfolio_evidenceversion_submitted_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"], name="portfolio_version_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.number})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+
+class VersionFile(models.Model):
+    version = models.ForeignKey(EvidenceVersion, on_delete=models.CASCADE, related_name="version_files")
+    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="version_files")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["version_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "file"], name="portfolio_versionfile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.file}"
+
+
+class Claim(models.Model):
+    """The learner's claim that a version of evidence shows a criterion, and how."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.ForeignKey(EvidenceVersion, on_delete=models.CASCADE, related_name="claims")
+    criterion = models.ForeignKey(AssessmentCriterion, on_delete=models.PROTECT, related_name="claims")
+    account = models.TextField()
+
+    class Meta:
+        ordering = ["version_id", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "criterion"], name="portfolio_claim_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.criterion.number}"
+
+
+class RequirementCoverage(models.Model):
+    """A version of evidence covers a lettered evidence-requirement item (e.g. 6c senior managers)."""
+
+    version = models.ForeignKey(EvidenceVersion, on_delete=models.CASCADE, related_name="coverage")
+    item = models.ForeignKey(EvidenceRequirementItem, on_delete=models.PROTECT, related_name="coverage")
+
+    class Meta:
+        ordering = ["version_id", "item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "item"], name="portfolio_requirementcoverage_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} covers {self.item}"
+
+
+class Declaration(models.Model):
+    """The learner's signed authenticity declaration, made when a version is submitted."""
+
+    version = models.OneToOneField(EvidenceVersion, on_delete=models.PROTECT, related_name="declaration")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField()
+    files_sha256 = models.CharField(max_length=64, help_text="SHA-256 over the version's file hashes, in order.")
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["declared_at"]
+
+    def __str__(self) -> str:
+        return f"Declaration for {self.version}"

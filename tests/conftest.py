@@ -1,10 +1,13 @@
+import datetime
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from accounts.models import User
+from portfolio.services.enrolments import enrolment_create
 from tests.factories import CentreFactory, UserFactory
+from units.models import Qualification, Unit
 from units.services import specification_files, specifications_load
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -60,3 +63,17 @@ def outsider(other_centre):
 @pytest.fixture
 def staff(db):
     return UserFactory(username="root", role="", centre=None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def enrolment(specifications, learner, assessor, iqa):
+    """`learner` on the real OCR qualification with both units, `assessor` and `iqa` assigned."""
+    return enrolment_create(
+        learner=learner,
+        qualification=Qualification.objects.get(),
+        units=list(Unit.objects.all()),
+        assessor=assessor,
+        iqa=iqa,
+        start_date=datetime.date(2026, 9, 1),
+        planned_end_date=datetime.date(2027, 8, 31),
+    )

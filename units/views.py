@@ -2,13 +2,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.policy import Action, catalogue_view
+from accounts.policy import Action, role_required
 from units import selectors
 from units.models import LearnerGuidance
 
 
 @require_GET
-@catalogue_view(Action.VIEW_SPECIFICATIONS)
+@role_required(Action.VIEW_SPECIFICATIONS)
 def catalogue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -18,7 +18,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@catalogue_view(Action.VIEW_SPECIFICATIONS)
+@role_required(Action.VIEW_SPECIFICATIONS)
 def unit_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     unit = selectors.unit_detail(uuid=uuid)
     guidance = list(unit.learner_guidance.all())
@@ -31,7 +31,7 @@ def unit_detail(request: HttpRequest, uuid: str) -> HttpResponse:
 
 
 @require_GET
-@catalogue_view(Action.VIEW_SPECIFICATIONS)
+@role_required(Action.VIEW_SPECIFICATIONS)
 def qualification_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     return render(
         request, "units/qualification_detail.html", {"qualification": selectors.qualification_detail(uuid=uuid)}

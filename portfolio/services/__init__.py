@@ -1,0 +1,1 @@
+"""Writes to portfolios, one module per subject: enrolments, evidence, files."""
