@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Centre, User
 from portfolio.models import Enrolment
-from portfolio.services import enrolment_create
+from portfolio.services.enrolments import enrolment_create
 from units.models import Qualification, Unit
 
 DEMO_PASSWORD = "demo-portfolio"
@@ -80,6 +80,7 @@ def demo_data_ensure() -> list[str]:
             iqa=people["iqa"],
             start_date=start,
             planned_end_date=start + timedelta(days=365),
+            by=people["centreadmin"],
         )
         created.append(f"enrolment of {learner.username} on {qualification.title}")
     return created

@@ -1,0 +1,184 @@
+"""Forms for the portfolio pages: they validate input, and the services in `portfolio.services` act.
+
+Every choice is a public UUID (`to_field_name="uuid"`), never an integer key, and every list of
+people is limited to one centre: another centre's id is simply not a valid choice.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse_lazy
+
+from accounts.models import User
+from portfolio.models import Assignment
+from portfolio.services.enrolments import REASON_MAX_LENGTH
+from units.models import GroupUnit, Qualification, RuleGroup, Unit
+
+# ---------------------------------------------------------------------------------------------
+# Enrolment and reassignment
+# ---------------------------------------------------------------------------------------------
+
+
+def people_at(centre_id: int | None, *roles: User.Role) -> QuerySet[User]:
+    return User.objects.filter(centre_id=centre_id, role__in=roles, is_active=True).order_by(
+        "last_name", "first_name", "username"
+    )
+
+
+class PersonField(forms.ModelChoiceField):
+    """A person chosen by public id from a queryset the form limits to one centre."""
+
+    def __init__(self, *, what: str, **kwargs: Any) -> None:
+        super().__init__(
+            queryset=User.objects.none(),
+            to_field_name="uuid",
+            error_messages={"invalid_choice": f"Choose {what} at your centre."},
+            **kwargs,
+        )
+
+
+class PersonWithRoleField(PersonField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.get_role_display()})"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")  # the only format <input type="date"> accepts
+
+
+class ChoiceSelect(forms.Select):
+    """A select with no empty option. HTML forbids `required` on it, so Django would drop the
+    attribute anyway, but only after running the choices query to find that out."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class UnitOption:
+    unit: Unit
+    html_id: str
+    checked: bool
+    mandatory: bool
+
+
+@dataclass(frozen=True)
+class UnitGroupOptions:
+    group: RuleGroup
+    mandatory: bool
+    options: list[UnitOption]
+
+
+class EnrolmentForm(forms.Form):
+    learner = PersonField(what="a learner", empty_label="Choose a learner")
+    qualification = forms.ModelChoiceField(
+        queryset=Qualification.objects.order_by("awarding_body", "level", "title"),
+        to_field_name="uuid",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the qualifications listed."},
+        # With JavaScript, choosing another qualification swaps in its units (a plain GET).
+        widget=ChoiceSelect(
+            attrs={
+                "hx-get": reverse_lazy("portfolio:enrol"),
+                "hx-target": "#unit-choices",
+                "hx-select": "#unit-choices",
+                "hx-swap": "outerHTML",
+            }
+        ),
+    )
+    units = forms.ModelMultipleChoiceField(
+        queryset=Unit.objects.all(),
+        to_field_name="uuid",
+        required=False,  # mandatory units are added by the service; the credit rules are its job too
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose units from the list."},
+    )
+    assessor = PersonField(what="an assessor", required=False, empty_label="Assign later")
+    iqa = PersonField(what="an IQA", label="IQA", required=False, empty_label="Assign later")
+    start_date = forms.DateField(widget=DateInput())
+    planned_end_date = forms.DateField(widget=DateInput())
+
+    def __init__(self, *args: Any, centre_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["learner"].queryset = people_at(centre_id, User.Role.LEARNER)
+        self.fields["assessor"].queryset = people_at(centre_id, User.Role.ASSESSOR)
+        self.fields["iqa"].queryset = people_at(centre_id, User.Role.IQA)
+
+    @cached_property
+    def selected_qualification(self) -> Qualification | None:
+        """The qualification whose units the page lists: the one chosen, else the first offered
+        (which is also what the browser preselects, as the select has no empty option)."""
+        field = self.fields["qualification"]
+        try:
+            chosen = field.to_python(self["qualification"].value())
+        except ValidationError:
+            chosen = None
+        return chosen or field.queryset.first()
+
+    @cached_property
+    def unit_groups(self) -> list[UnitGroupOptions]:
+        """The selected qualification's rule groups with a checkbox per unit."""
+        qualification = self.selected_qualification
+        if qualification is None:
+            return []
+        memberships = GroupUnit.objects.select_related("unit").order_by("position")
+        groups = list(qualification.groups.prefetch_related(Prefetch("memberships", queryset=memberships)))
+        mandatory = {m.unit_id for g in groups if g.kind == RuleGroup.Kind.MANDATORY for m in g.memberships.all()}
+        checked = {str(getattr(v, "uuid", v)) for v in self["units"].value() or []}
+        base_id = self["units"].auto_id
+        return [
+            UnitGroupOptions(
+                group=group,
+                mandatory=group.kind == RuleGroup.Kind.MANDATORY,
+                options=[
+                    UnitOption(
+                        unit=m.unit,
+                        html_id=f"{base_id}_{g_index}_{u_index}",
+                        checked=m.unit_id in mandatory or str(m.unit.uuid) in checked,
+                        mandatory=m.unit_id in mandatory,
+                    )
+                    for u_index, m in enumerate(group.memberships.all())
+                ],
+            )
+            for g_index, group in enumerate(groups)
+        ]
+
+
+class ReassignForm(forms.Form):
+    prefix = "reassign"  # its ids stay unique on the portfolio page, beside other forms
+
+    role = forms.TypedChoiceField(choices=Assignment.Role.choices, coerce=Assignment.Role, label="Role to change")
+    person = PersonWithRoleField(
+        what="an assessor or IQA",
+        label="New person",
+        required=False,  # unless `unassign` is ticked; see clean()
+        empty_label="Choose a person",
+    )
+    # Unassigning is its own tick box, so a forgotten select never silently removes someone.
+    unassign = forms.BooleanField(required=False, label="Leave the role unassigned instead")
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example “Daniel has left the centre”. It is kept in the assignment history.",
+        error_messages={"required": "Give a reason for the change."},
+    )
+
+    def __init__(self, *args: Any, centre_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people_at(centre_id, User.Role.ASSESSOR, User.Role.IQA)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        person, unassign = cleaned.get("person"), cleaned.get("unassign")
+        if person is None and not unassign and "person" not in self.errors:
+            self.add_error("person", "Choose the new person, or tick “Leave the role unassigned instead”.")
+        elif person is not None and unassign:
+            self.add_error("unassign", "Either choose a person or leave the role unassigned, not both.")
+        return cleaned
