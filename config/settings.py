@@ -116,6 +116,10 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write transactions take SQLite's write lock when they begin, so concurrent ones (two file
+    # uploads at once) wait for each other instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -137,9 +141,31 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Evidence storage: a private folder (MEDIA_ROOT), or a private S3-compatible bucket when S3_BUCKET
+# is set. Either way there is no public URL: downloads go through the permission-checked view.
+S3_BUCKET = env_str("S3_BUCKET", "")
+if S3_BUCKET:
+    _s3_options: dict[str, object] = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("S3_REGION", "") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+        # Should an object ever be fetched straight from the bucket, it is a download, not a page.
+        "object_parameters": {"ContentDisposition": "attachment"},
+    }
+    if os.environ.get("AWS_ACCESS_KEY_ID"):  # otherwise boto3's own chain (instance role, profile)
+        _s3_options["access_key"] = os.environ["AWS_ACCESS_KEY_ID"]
+        _s3_options["secret_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if env_str("S3_ADDRESSING_STYLE", ""):  # "path" for most self-hosted S3-compatible servers
+        _s3_options["addressing_style"] = env_str("S3_ADDRESSING_STYLE", "")
+    _DEFAULT_STORAGE: dict[str, object] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+else:
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     # Private: evidence is only ever served through a permission-checked view.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -152,6 +178,21 @@ MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
 # Private files have no public URL: an unroutable host, so nothing (not even Django's test
 # server, which serves MEDIA_URL paths) hands them out without the permission-checked view.
 MEDIA_URL = "https://private-media.invalid/"
+
+# Evidence files. The first upload handler holds each file to the size limit while it streams in
+# (portfolio.uploads); files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory.
+EVIDENCE_MAX_FILE_SIZE = env_int("EVIDENCE_MAX_FILE_SIZE", 200 * 1024 * 1024)
+EVIDENCE_MAX_FILES_PER_UPLOAD = env_int("EVIDENCE_MAX_FILES_PER_UPLOAD", 20)
+if EVIDENCE_MAX_FILE_SIZE < 1 or EVIDENCE_MAX_FILES_PER_UPLOAD < 1:
+    raise ImproperlyConfigured("EVIDENCE_MAX_FILE_SIZE and EVIDENCE_MAX_FILES_PER_UPLOAD must be at least 1")
+FILE_UPLOAD_HANDLERS = [
+    "portfolio.uploads.EvidenceUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
