@@ -1,13 +1,54 @@
+"""Home, the portfolio page and the per-unit tracking grid."""
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from portfolio.selectors import enrolments_for_user
+from accounts.policy import Action, allows, may_take
+from portfolio.progress import State, progress_for, tracking_grid
+from portfolio.selectors import enrolment_for_user, enrolments_for_user, evidence_list
+from portfolio.views import enrolments as enrolment_views
+
+LEGEND = list(State)
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Everyone's landing page: the portfolios this person may see, in their role's words."""
-    return render(request, "portfolio/home.html", {"enrolments": enrolments_for_user(request.user)})
+    """Everyone's landing page: the portfolios this person may see, with progress per unit."""
+    enrolments = list(enrolments_for_user(request.user))
+    progress = progress_for(enrolments)
+    context = {
+        "portfolios": [(e, progress[e.pk]) for e in enrolments],
+        "legend": LEGEND,
+        "can_enrol": may_take(request.user, Action.ENROL_LEARNERS),
+    }
+    return render(request, "portfolio/home.html", context)
+
+
+@require_GET
+@login_required
+def portfolio_detail(request: HttpRequest, uuid: object) -> HttpResponse:
+    enrolment = enrolment_for_user(request.user, uuid)
+    can_manage = allows(request.user, Action.MANAGE_ENROLMENT, enrolment)
+    context = {
+        "enrolment": enrolment,
+        "progress": progress_for([enrolment])[enrolment.pk],
+        "legend": LEGEND,
+        "evidence_list": evidence_list(enrolment),
+        "can_edit": allows(request.user, Action.EDIT_EVIDENCE, enrolment),
+        **enrolment_views.assignments_context(request.user, enrolment, can_manage),
+    }
+    return render(request, "portfolio/portfolio.html", context)
+
+
+@require_GET
+@login_required
+def unit_tracking(request: HttpRequest, uuid: object, unit_uuid: object) -> HttpResponse:
+    enrolment = enrolment_for_user(request.user, uuid)
+    unit = next((e.unit for e in enrolment.enrolled_units.all() if e.unit.uuid == unit_uuid), None)
+    if unit is None:
+        raise Http404("That unit is not on this portfolio")
+    context = {"enrolment": enrolment, "grid": tracking_grid(enrolment, unit), "legend": LEGEND}
+    return render(request, "portfolio/tracking.html", context)
