@@ -40,6 +40,9 @@ class Action(StrEnum):
     VIEW_PORTFOLIO = "view_portfolio"  # the portfolio, its evidence, files, progress and grids
     EDIT_EVIDENCE = "edit_evidence"  # create, attach files, map, declare and submit
     MANAGE_ENROLMENT = "manage_enrolment"  # reassign assessor / IQA
+    VIEW_CASELOAD = "view_caseload"  # the assessor's queue across their learners
+    ASSESS = "assess"  # judge claims, sign units off, write plans, reviews and assessor records
+    LEARNER_SIGN = "learner_sign"  # countersign units, sign plans and reviews, confirm assessor records
 
 
 NONE: frozenset[Relation] = frozenset()
@@ -48,6 +51,7 @@ NONE: frozenset[Relation] = frozenset()
 CATALOGUE_ROLES: dict[Action, frozenset[str]] = {
     Action.VIEW_SPECIFICATIONS: frozenset(Role.values),
     Action.ENROL_LEARNERS: frozenset({Role.CENTRE_ADMIN}),  # at their own centre
+    Action.VIEW_CASELOAD: frozenset({Role.ASSESSOR}),
 }
 
 # Actions on a portfolio: the relations that let each role act. Anything not listed is refused.
@@ -72,6 +76,20 @@ PORTFOLIO_POLICY: dict[Action, dict[str, frozenset[Relation]]] = {
         Role.ASSESSOR: NONE,
         Role.IQA: NONE,
         Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: NONE,
+    },
+    Action.ASSESS: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: frozenset({Relation.ASSESSING}),
+        Role.IQA: NONE,
+        Role.CENTRE_ADMIN: NONE,
+        Role.EQA: NONE,
+    },
+    Action.LEARNER_SIGN: {
+        Role.LEARNER: frozenset({Relation.OWN}),
+        Role.ASSESSOR: NONE,
+        Role.IQA: NONE,
+        Role.CENTRE_ADMIN: NONE,
         Role.EQA: NONE,
     },
 }

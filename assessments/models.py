@@ -1,17 +1,27 @@
+"""The assessment record: decisions, plans, reviews, sign-offs. Append-only by design.
+
+Nothing here is edited in place. A new decision supersedes the previous one (a linear chain the
+database enforces, so two assessors acting at once cannot both "win"); a sign-off is a row, and
+the learner's countersignature another.
+"""
+
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
-from portfolio.models import Claim
+from portfolio.models import Claim, Enrolment, Evidence
+from units.models import AssessmentCriterion, Unit
 
 
 class Decision(models.Model):
-    """An assessor's judgement of one claim. Append-only: a newer decision supersedes, none is edited."""
+    """An assessor's signed judgement of one claim."""
 
     class Outcome(models.TextChoices):
         MET = "met", "Met"
         NOT_YET_MET = "not_yet_met", "Not yet met"
+        REMOVED = "removed", "Mapping removed: the evidence does not show this criterion"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="decisions")
@@ -19,10 +29,182 @@ class Decision(models.Model):
     feedback = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
+    # The previous decision on this claim; null only for the first. One successor per decision.
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    # What was judged, copied at the moment of signing so the record stands on its own.
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    files_sha256 = models.CharField(max_length=64, blank=True)
+    reauthenticated = models.BooleanField(
+        default=False, help_text="The assessor confirmed their password when signing."
+    )
 
     class Meta:
         ordering = ["claim_id", "decided_at", "id"]
         indexes = [models.Index(fields=["claim", "-decided_at"], name="assess_decision_latest_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"], condition=Q(supersedes__isnull=True), name="assessments_decision_one_first_per_claim"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} on {self.claim_id}"
+
+
+class AssessmentPlan(models.Model):
+    """Activities the assessor and learner agree, with target dates and the criteria each aims at."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="plans")
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    assessor_signed_at = models.DateTimeField(null=True, blank=True)
+    learner_signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.assessor_signed_at is not None and self.learner_signed_at is not None
+
+
+class PlannedActivity(models.Model):
+    plan = models.ForeignKey(AssessmentPlan, on_delete=models.CASCADE, related_name="activities")
+    position = models.PositiveSmallIntegerField()
+    description = models.TextField()
+    method = models.CharField(max_length=30, blank=True)
+    target_date = models.DateField()
+    criteria = models.ManyToManyField(AssessmentCriterion, related_name="planned_activities", blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "position"]
+        verbose_name_plural = "planned activities"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="assessments_plannedactivity_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class ProgressReview(models.Model):
+    """What was achieved against a plan, and what comes next. Both sign."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(AssessmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField()
+    achieved = models.TextField()
+    next_steps = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    assessor_signed_at = models.DateTimeField(null=True, blank=True)
+    learner_signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "reviewed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.plan} on {self.reviewed_on}"
+
+
+class AssessorRecord(models.Model):
+    """The assessor's own record that is a piece of evidence: an observation, a professional
+    discussion, questions and answers, or a witness's testimony. The learner confirms it."""
+
+    class Kind(models.TextChoices):
+        OBSERVATION = "observation", "Observation record"
+        PROFESSIONAL_DISCUSSION = "professional_discussion", "Professional discussion record"
+        QUESTION_AND_ANSWER = "question_and_answer", "Question and answer record"
+        WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+
+    evidence = models.OneToOneField(Evidence, on_delete=models.PROTECT, related_name="assessor_record")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Witness testimony only.
+    witness_name = models.CharField(max_length=200, blank=True)
+    witness_role = models.CharField(max_length=200, blank=True)
+    witness_relationship = models.CharField(max_length=200, blank=True, help_text="e.g. line manager")
+    witness_contact = models.CharField(max_length=200, blank=True)
+    witness_is_expert = models.BooleanField(default=False, help_text="An expert witness: occupationally competent.")
+    statement = models.TextField(blank=True, help_text="The witness's statement, in their words.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="witness_testimony") | ~Q(witness_name=""),
+                name="assessments_assessorrecord_witness_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.evidence_id})"
+
+
+class SignOff(models.Model):
+    """The assessor's signature that a unit is complete for a learner. Rows are never edited."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="sign_offs")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="sign_offs")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    reauthenticated = models.BooleanField(default=False)
+    # The met decision relied on for each criterion, and the requirement items covered, at signing.
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "unit"], name="assessments_signoff_once_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} signed off for {self.enrolment_id}"
+
+
+class Countersignature(models.Model):
+    sign_off = models.OneToOneField(SignOff, on_delete=models.PROTECT, related_name="countersignature")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    reauthenticated = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Countersigned {self.sign_off}"
+
+
+class Notice(models.Model):
+    """Something a person should know: shown on their home page, and emailed by a Celery task."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Evidence submitted"
+        JUDGED = "judged", "Evidence judged"
+        RETURNED = "returned", "Evidence returned"
+        SIGNED_OFF = "signed_off", "Unit signed off"
+        COUNTERSIGNED = "countersigned", "Unit countersigned"
+        RECORD_TO_CONFIRM = "record_to_confirm", "Record to confirm"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True), name="assess_notice_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

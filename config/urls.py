@@ -6,4 +6,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("units/", include("units.urls")),
     path("", include("portfolio.urls")),
+    path("", include("assessments.urls")),
 ]

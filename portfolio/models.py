@@ -244,6 +244,10 @@ class Claim(models.Model):
     version = models.ForeignKey(EvidenceVersion, on_delete=models.CASCADE, related_name="claims")
     criterion = models.ForeignKey(AssessmentCriterion, on_delete=models.PROTECT, related_name="claims")
     account = models.TextField()
+    # Set when the assessor added a criterion the learner missed (the account is then the assessor's).
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["version_id", "criterion_id"]

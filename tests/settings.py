@@ -14,3 +14,5 @@ from config.settings import STORAGES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-media-"))
+# Tasks run in-process in tests; tests/assessments/test_worker.py proves the broker path with a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
