@@ -43,6 +43,8 @@ class State(Enum):
 
 
 def claim_state(version_status: str, latest_outcome: str | None) -> State | None:
+    if latest_outcome == Decision.Outcome.REMOVED:
+        return None  # the assessor found the evidence does not show this criterion at all
     if latest_outcome == Decision.Outcome.MET:
         return State.MET
     if latest_outcome == Decision.Outcome.NOT_YET_MET:

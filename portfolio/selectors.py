@@ -4,11 +4,12 @@ The `*_for_user` helpers are the one way a view loads a portfolio object by its 
 the user's scope it does not exist (404).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from accounts.policy import Action, scope_q
+from accounts.policy import Action, require, scope_q
 from portfolio.models import EnrolledUnit, Enrolment, Evidence, StoredFile
 
 
@@ -37,6 +38,16 @@ def evidence_for_user(user: User, uuid: object) -> Evidence:
     )
     if evidence is None:
         raise Http404("No such evidence")
+    return evidence
+
+
+def evidence_to_edit(user: User, uuid: object) -> Evidence:
+    """Evidence the learner may change: 404 out of scope, 403 for read-only roles, and 403 for a
+    record the assessor wrote (the learner confirms those on their own page; they never edit them)."""
+    evidence = evidence_for_user(user, uuid)
+    require(user, Action.EDIT_EVIDENCE, evidence.enrolment)
+    if Evidence.objects.filter(pk=evidence.pk, assessor_record__isnull=False).exists():
+        raise PermissionDenied("Your assessor wrote this record. Confirm it is accurate; it cannot be edited.")
     return evidence
 
 

@@ -1,10 +1,14 @@
 import datetime
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from accounts.models import User
+from portfolio.demo import demo_data_ensure
 from portfolio.services.enrolments import enrolment_create
 from tests.factories import CentreFactory, UserFactory
 from units.models import Qualification, Unit
@@ -77,3 +81,43 @@ def enrolment(specifications, learner, assessor, iqa):
         start_date=datetime.date(2026, 9, 1),
         planned_end_date=datetime.date(2027, 8, 31),
     )
+
+
+# Real Chromium (Debian's /usr/bin/chromium) driven by Playwright against the live test server.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; .ci/run installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo_site(live_server, transactional_db) -> str:
+    """The live server with the real fixtures and the demo people, as `make run` sets them up."""
+    specifications_load(paths=specification_files(FIXTURES_DIR))
+    demo_data_ensure()
+    return live_server.url

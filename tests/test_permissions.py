@@ -5,6 +5,7 @@ the policy, never written by hand: out of scope is 404, in scope but not allowed
 anonymous is sent to log in. A URL the project serves but this table does not list fails.
 """
 
+import datetime
 import io
 from dataclasses import dataclass
 
@@ -15,20 +16,40 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.policy import Action, allows, may_take
-from portfolio.models import Evidence, EvidenceVersion, StoredFile, VersionFile
+from assessments.models import (
+    AssessmentPlan,
+    AssessorRecord,
+    Countersignature,
+    Decision,
+    Notice,
+    ProgressReview,
+    SignOff,
+)
+from assessments.services.notices import notify
+from assessments.services.plans import ActivityInput, plan_create, review_create
+from assessments.services.records import RecordDetails, assessor_record_create
+from portfolio.models import Assignment, Evidence, EvidenceVersion, StoredFile, VersionFile
 from portfolio.services.evidence import evidence_create
 from portfolio.services.files import file_attach
 from tests.factories import UserFactory
-from tests.helpers import details
+from tests.helpers import PLAN, criterion, details
 
 pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
 class Rule:
-    action: Action
+    action: Action | tuple[Action, ...]  # a tuple: any one of them allows it (plan signatures)
     method: str = "GET"
     portfolio: bool = True  # False: a role-level action, not about one portfolio
+    recipient_only: bool = False  # a person's own notice: everyone else gets 404
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return self.action if isinstance(self.action, tuple) else (self.action,)
+
+
+EITHER_SIGNER = (Action.ASSESS, Action.LEARNER_SIGN)
 
 
 URL_RULES: dict[str, Rule] = {
@@ -47,6 +68,18 @@ URL_RULES: dict[str, Rule] = {
     "portfolio:file_remove": Rule(Action.EDIT_EVIDENCE, "POST"),
     "portfolio:file_download": Rule(Action.VIEW_PORTFOLIO),
     "portfolio:file_preview": Rule(Action.VIEW_PORTFOLIO),
+    "assessments:caseload": Rule(Action.VIEW_CASELOAD, portfolio=False),
+    "assessments:assess": Rule(Action.ASSESS),
+    "assessments:sign_off": Rule(Action.ASSESS),
+    "assessments:countersign": Rule(Action.LEARNER_SIGN, "POST"),
+    "assessments:plan_create": Rule(Action.ASSESS),
+    "assessments:plan": Rule(Action.VIEW_PORTFOLIO),
+    "assessments:plan_sign": Rule(EITHER_SIGNER, "POST"),
+    "assessments:review_create": Rule(Action.ASSESS),
+    "assessments:review_sign": Rule(EITHER_SIGNER, "POST"),
+    "assessments:record_create": Rule(Action.ASSESS),
+    "assessments:record_confirm": Rule(Action.LEARNER_SIGN),
+    "assessments:notice_read": Rule(Action.VIEW_PORTFOLIO, "POST", recipient_only=True),
     "units:catalogue": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:unit": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:qualification": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
@@ -111,7 +144,34 @@ def world(enrolment, learner, assessor, iqa, eqa, centre_admin, outsider, other_
         "outsider": outsider,
         "other_admin": UserFactory(role=User.Role.CENTRE_ADMIN, centre=other_centre),
     }
-    return {"enrolment": enrolment, "evidence": evidence, "file": attached.file, "people": people}
+    first = criterion(PLAN, "1.1")
+    plan = plan_create(
+        enrolment=enrolment,
+        assessor=assessor,
+        title="Autumn plan",
+        activities=[ActivityInput("Observe a team briefing", datetime.date(2026, 12, 1), criteria=[first])],
+    )
+    review = review_create(
+        plan=plan, assessor=assessor, reviewed_on=datetime.date(2026, 11, 1), achieved="Briefing planned", next_steps=""
+    )
+    record = assessor_record_create(
+        enrolment=enrolment,
+        assessor=assessor,
+        kind=AssessorRecord.Kind.OBSERVATION,
+        details=RecordDetails("Observed briefing", "Ran a clear briefing", datetime.date(2026, 11, 2)),
+        accounts={first: "Seen setting targets"},
+    )
+    (notice,) = notify(recipients=[learner], kind=Notice.Kind.JUDGED, text="A notice for the learner")
+    return {
+        "enrolment": enrolment,
+        "evidence": evidence,
+        "file": attached.file,
+        "people": people,
+        "plan": plan,
+        "review": review,
+        "record": record,
+        "notice": notice,
+    }
 
 
 def url_for(name: str, world) -> str:
@@ -125,6 +185,17 @@ def url_for(name: str, world) -> str:
         "portfolio:file_download": [stored.uuid],
         "portfolio:file_preview": [stored.uuid],
         "portfolio:file_remove": [evidence.uuid, stored.uuid],
+        "assessments:assess": [evidence.uuid],
+        "assessments:sign_off": [enrolment.uuid, unit.uuid],
+        "assessments:countersign": [enrolment.uuid, unit.uuid],
+        "assessments:plan_create": [enrolment.uuid],
+        "assessments:plan": [world["plan"].uuid],
+        "assessments:plan_sign": [world["plan"].uuid],
+        "assessments:review_create": [world["plan"].uuid],
+        "assessments:review_sign": [world["review"].uuid],
+        "assessments:record_create": [enrolment.uuid],
+        "assessments:record_confirm": [world["record"].uuid],
+        "assessments:notice_read": [world["notice"].uuid],
         "units:unit": [unit.uuid],
         "units:qualification": [enrolment.qualification.uuid],
     }.get(name)
@@ -136,11 +207,13 @@ def url_for(name: str, world) -> str:
 def expected_status(rule: Rule, user: User | None, world) -> str:
     if user is None:
         return "login"
+    if rule.recipient_only:
+        return "ok" if user == world["notice"].recipient else "missing"
     if not rule.portfolio:
-        return "ok" if may_take(user, rule.action) else "forbidden"
+        return "ok" if any(may_take(user, a) for a in rule.actions) else "forbidden"
     if not allows(user, Action.VIEW_PORTFOLIO, world["enrolment"]):
         return "missing"
-    return "ok" if allows(user, rule.action, world["enrolment"]) else "forbidden"
+    return "ok" if any(allows(user, a, world["enrolment"]) for a in rule.actions) else "forbidden"
 
 
 def classify(status: int, location: str) -> str:
@@ -156,6 +229,13 @@ def snapshot() -> tuple:
         StoredFile.objects.count(),
         VersionFile.objects.count(),
         list(EvidenceVersion.objects.values_list("title", "status")),
+        Decision.objects.count(),
+        SignOff.objects.count(),
+        Countersignature.objects.count(),
+        list(AssessmentPlan.objects.values_list("assessor_signed_at", "learner_signed_at")),
+        list(ProgressReview.objects.values_list("assessor_signed_at", "learner_signed_at")),
+        list(Notice.objects.values_list("read_at", flat=True)),
+        Assignment.objects.count(),
     )
 
 

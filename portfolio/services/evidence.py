@@ -12,9 +12,12 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from assessments.models import Notice
+from assessments.services.notices import notify
 from portfolio.models import (
     Claim,
     Declaration,
@@ -116,7 +119,8 @@ def evidence_new_version(*, evidence: Evidence, by: User) -> EvidenceVersion:
         VersionFile(version=draft, file_id=vf.file_id, position=vf.position) for vf in latest.version_files.all()
     )
     Claim.objects.bulk_create(
-        Claim(version=draft, criterion_id=c.criterion_id, account=c.account) for c in latest.claims.all()
+        Claim(version=draft, criterion_id=c.criterion_id, account=c.account, added_by_id=c.added_by_id)
+        for c in latest.claims.all()
     )
     RequirementCoverage.objects.bulk_create(
         RequirementCoverage(version=draft, item_id=c.item_id) for c in latest.coverage.all()
@@ -193,7 +197,10 @@ def files_digest(version: EvidenceVersion) -> str:
 
 
 @transaction.atomic
-def evidence_submit(*, version: EvidenceVersion, by: User, declared: bool) -> EvidenceVersion:
+def evidence_submit(
+    *, version: EvidenceVersion, by: User, declared: bool, statement: str = DECLARATION_STATEMENT
+) -> EvidenceVersion:
+    """Lock the draft and record the learner's declaration: `statement` is what they ticked."""
     version = _lock_draft(version)
     errors: dict[str, str] = {}
     if not declared:
@@ -214,8 +221,15 @@ def evidence_submit(*, version: EvidenceVersion, by: User, declared: bool) -> Ev
     Declaration.objects.create(
         version=version,
         learner=by,
-        statement=DECLARATION_STATEMENT,
+        statement=statement,
         files_sha256=files_digest(version),
         declared_at=now,
+    )
+    enrolment = version.evidence.enrolment
+    notify(
+        recipients=[enrolment.assessor],
+        kind=Notice.Kind.SUBMITTED,
+        text=f"{enrolment.learner} submitted “{version.title}” (version {version.number}) for assessment.",
+        url=reverse("assessments:assess", args=[version.evidence.uuid]),
     )
     return version

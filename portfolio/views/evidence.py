@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import Action, allows, require
+from assessments.models import AssessorRecord
 from portfolio import mapping
 from portfolio.evidence_forms import EvidenceForm
 from portfolio.models import Claim, Evidence, EvidenceVersion
-from portfolio.selectors import enrolment_for_user, evidence_for_user
+from portfolio.selectors import enrolment_for_user, evidence_for_user, evidence_to_edit
 from portfolio.services import evidence as services
 
 Status = EvidenceVersion.Status
@@ -25,8 +26,7 @@ def _go_to(name: str, uuid: object) -> HttpResponse:
 
 def _editable_draft(request: HttpRequest, uuid: object) -> tuple[Evidence, EvidenceVersion | None]:
     """The evidence (404 out of scope, 403 for read-only roles) and its draft, if it has one."""
-    evidence = evidence_for_user(request.user, uuid)
-    require(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
+    evidence = evidence_to_edit(request.user, uuid)
     version = evidence.current_version
     return evidence, version if version and version.status == Status.DRAFT else None
 
@@ -147,8 +147,7 @@ def evidence_submit(request: HttpRequest, uuid: object) -> HttpResponse:
 @require_POST
 @login_required
 def evidence_new_version(request: HttpRequest, uuid: object) -> HttpResponse:
-    evidence = evidence_for_user(request.user, uuid)
-    require(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
+    evidence = evidence_to_edit(request.user, uuid)
     draft = services.evidence_new_version(evidence=evidence, by=request.user)
     messages.success(
         request, f"Version {draft.number} started from the last one. The submitted version stays on record."
@@ -174,12 +173,16 @@ def evidence_detail(request: HttpRequest, uuid: object) -> HttpResponse:
         .select_related("declaration")
     )
     current = evidence.current_version
-    can_edit = allows(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
+    record = AssessorRecord.objects.filter(evidence=evidence).first()
+    can_edit = record is None and allows(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
     context = {
         **_files_context(evidence, current, can_edit=False),
         "versions": versions,
         "current": next(v for v in versions if v.pk == current.pk),
         "can_edit": can_edit,
+        "can_assess": allows(request.user, Action.ASSESS, evidence.enrolment),
+        "record": record,
+        "can_confirm": record is not None and allows(request.user, Action.LEARNER_SIGN, evidence.enrolment),
         "is_draft": current.status == Status.DRAFT,
     }
     return render(request, "portfolio/evidence/detail.html", context)

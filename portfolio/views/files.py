@@ -20,9 +20,8 @@ from django.utils.safestring import SafeString
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.policy import Action, require
 from portfolio.models import Evidence, StoredFile
-from portfolio.selectors import evidence_for_user, file_for_user
+from portfolio.selectors import evidence_to_edit, file_for_user
 from portfolio.services.evidence import VersionLocked
 from portfolio.services.files import DuplicateFile, FileRefused, file_attach, file_detach
 from portfolio.uploads import rejected_uploads
@@ -47,8 +46,7 @@ class Outcome:
 @login_required
 @require_POST
 def upload(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    evidence = evidence_for_user(request.user, uuid)
-    require(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
+    evidence = evidence_to_edit(request.user, uuid)
     outcomes = [Outcome(name, error=message) for name, message in rejected_uploads(request)]
     uploads = request.FILES.getlist("files")
     for position, upload in enumerate(uploads):
@@ -102,11 +100,10 @@ def _fragment(request: HttpRequest, evidence: Evidence, outcomes: list[Outcome])
 @login_required
 @require_POST
 def remove(request: HttpRequest, uuid: UUID, file_uuid: UUID) -> HttpResponse:
-    evidence = evidence_for_user(request.user, uuid)
+    evidence = evidence_to_edit(request.user, uuid)
     stored = file_for_user(request.user, file_uuid)
     if stored.enrolment_id != evidence.enrolment_id:
         raise Http404("No such file in this evidence")
-    require(request.user, Action.EDIT_EVIDENCE, evidence.enrolment)
     try:
         file_detach(version=evidence.current_version, file=stored, by=request.user)
     except (FileRefused, VersionLocked) as refusal:

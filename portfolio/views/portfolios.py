@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.policy import Action, allows, may_take
+from assessments.selectors import unread_notices
 from portfolio.progress import State, progress_for, tracking_grid
 from portfolio.selectors import enrolment_for_user, enrolments_for_user, evidence_list
 from portfolio.views import enrolments as enrolment_views
@@ -16,13 +17,15 @@ LEGEND = list(State)
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Everyone's landing page: the portfolios this person may see, with progress per unit."""
+    """Everyone's landing page: unread notices, then the portfolios this person may see, with progress per unit."""
     enrolments = list(enrolments_for_user(request.user))
     progress = progress_for(enrolments)
     context = {
+        "notices": unread_notices(request.user),
         "portfolios": [(e, progress[e.pk]) for e in enrolments],
         "legend": LEGEND,
         "can_enrol": may_take(request.user, Action.ENROL_LEARNERS),
+        "can_view_caseload": may_take(request.user, Action.VIEW_CASELOAD),
     }
     return render(request, "portfolio/home.html", context)
 

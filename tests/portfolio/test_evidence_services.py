@@ -173,3 +173,30 @@ def test_a_change_after_submission_is_a_new_version_and_the_old_one_stays(enrolm
     assert v1.claims.get().decisions.get().feedback == "Show the plan itself"
     assert list(v2.files.all()) == list(v1.files.all())
     assert Claim.objects.filter(version__evidence=evidence).count() == 2
+
+
+def test_a_new_version_keeps_who_added_each_claim(enrolment, learner, assessor):
+    evidence = evidence_create(enrolment=enrolment, by=learner, details=details())
+    v1 = evidence.current_version
+    attach_file(v1)
+    mapping_set(version=v1, by=learner, accounts={criterion(PLAN, "1.1"): "learner's claim"}, items=[])
+    evidence_submit(version=v1, by=learner, declared=True)
+    Claim.objects.create(version=v1, criterion=criterion(PLAN, "2.4"), account="assessor found it", added_by=assessor)
+
+    v2 = evidence_new_version(evidence=evidence, by=learner)
+
+    added = {c.criterion.number: c.added_by for c in v2.claims.select_related("criterion")}
+    assert added == {"1.1": None, "2.4": assessor}
+
+
+def test_submitting_tells_the_assessor(enrolment, learner, assessor):
+    from assessments.models import Notice
+
+    version = evidence_create(enrolment=enrolment, by=learner, details=details()).current_version
+    attach_file(version)
+    mapping_set(version=version, by=learner, accounts={criterion(PLAN, "1.1"): "plan"}, items=[])
+    evidence_submit(version=version, by=learner, declared=True)
+    notice = Notice.objects.get(recipient=assessor)
+    assert notice.kind == Notice.Kind.SUBMITTED
+    assert "Team briefing notes" in notice.text
+    assert notice.url == f"/evidence/{version.evidence.uuid}/assess/"

@@ -204,10 +204,11 @@ def test_home_query_count_is_fixed_with_progress(client, enrolment, learner, dja
         client.get(reverse("portfolio:home"))
 
 
-# session, user, enrolment, enrolled units, 5 progress, evidence list, assignments (+ reassign choices for admins)
-PORTFOLIO_PAGE_QUERIES = 11
-# session, user, enrolments, enrolled units, 5 progress
-HOME_QUERIES = 9
+# session, user, enrolment, enrolled units, 5 progress, evidence list, assignments, assessment plans
+# (+ reassign choices for admins)
+PORTFOLIO_PAGE_QUERIES = 12
+# session, user, unread notices, enrolments, enrolled units, 5 progress
+HOME_QUERIES = 10
 
 
 def test_edit_form_shows_the_saved_dates_in_the_date_picker(client, draft, learner):
@@ -218,3 +219,28 @@ def test_edit_form_shows_the_saved_dates_in_the_date_picker(client, draft, learn
     assert response.status_code == 302
     draft.current_version.refresh_from_db()
     assert draft.current_version.title == "Renamed"
+
+
+def test_the_learner_confirms_an_assessors_record_but_cannot_edit_it(client, enrolment, learner, assessor):
+    from assessments.models import AssessorRecord
+    from assessments.services.records import RecordDetails, WitnessDetails, assessor_record_create
+
+    record = assessor_record_create(
+        enrolment=enrolment,
+        assessor=assessor,
+        kind=AssessorRecord.Kind.WITNESS_TESTIMONY,
+        details=RecordDetails("Manager's testimony", "What the manager saw", details().activity_date),
+        witness=WitnessDetails(name="Sam Patel", statement="Priya ran the rota well.", role="Store manager"),
+        accounts={criterion(PLAN, "1.2"): "The manager saw the plan in use"},
+    )
+    client.force_login(learner)
+    for name in ["evidence_edit", "evidence_mapping", "evidence_submit"]:
+        assert client.get(reverse(f"portfolio:{name}", args=[record.uuid])).status_code == 403, name
+    assert client.post(reverse("portfolio:evidence_new_version", args=[record.uuid])).status_code == 403
+    assert client.post(reverse("portfolio:file_upload", args=[record.uuid]), {}).status_code == 403
+    html = client.get(reverse("portfolio:evidence", args=[record.uuid])).content.decode()
+    assert "Sam Patel" in html
+    assert "Priya ran the rota well." in html
+    assert "Confirm this record" in html
+    assert "Continue editing" not in html
+    assert "Assessor\u2019s account" in html

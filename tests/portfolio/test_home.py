@@ -87,8 +87,8 @@ def test_home_query_count_does_not_grow_with_portfolios(client, centre_admin, dj
         learner = UserFactory(role=User.Role.LEARNER, centre=centre_admin.centre)
         EnrolmentFactory(learner=learner, units=[UnitFactory(), UnitFactory()])
     client.force_login(centre_admin)
-    # session, user, the admin's own centre, enrolments (with people, centre, qualification), enrolled units,
-    # and progress: enrolled units, criteria, requirement items, coverage, claims
-    with django_assert_num_queries(10):
+    # session, user, the admin's own centre, unread notices, enrolments (with people, centre, qualification),
+    # enrolled units, and progress: enrolled units, criteria, requirement items, coverage, claims
+    with django_assert_num_queries(11):
         response = client.get(reverse("portfolio:home"))
     assert response.content.decode().count('class="card mb-3 enrolment"') == count

@@ -109,3 +109,10 @@ def test_tracking_grid_query_count_is_fixed(enrolment, learner, django_assert_nu
     unit = Unit.objects.get(key=PLAN)
     with django_assert_num_queries(6):
         tracking_grid(enrolment, unit)
+
+
+def test_a_removed_mapping_counts_for_nothing(enrolment, learner, assessor):
+    evidence = claim(enrolment, learner, ["3.1"], submit=True)
+    decide(evidence, "3.1", Decision.Outcome.REMOVED, assessor)
+    plan = next(p for p in progress_for([enrolment])[enrolment.pk] if p.unit.key == PLAN)
+    assert plan.count(State.NOT_EVIDENCED) == 27
