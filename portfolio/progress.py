@@ -2,7 +2,8 @@
 
 A criterion takes the best state any claim gives it, in this order: met, awaiting a decision,
 not yet met, claimed in a draft, not evidenced. A claim on a superseded version that was never
-judged counts for nothing: the newer version replaced it before anyone looked.
+judged counts for nothing: the newer version replaced it before anyone looked. A requirement item
+is covered only by submitted evidence, as sign-off requires; a draft's coverage is still a plan.
 """
 
 from collections import defaultdict
@@ -121,7 +122,7 @@ def progress_for(enrolments: Iterable[Enrolment]) -> dict[int, list[UnitProgress
     covered: dict[int, set[int]] = defaultdict(set)  # enrolment id -> item ids
     for enrolment_id, item_id in (
         RequirementCoverage.objects.filter(version__evidence__enrolment_id__in=enrolment_ids)
-        .exclude(version__status=EvidenceVersion.Status.SUPERSEDED)
+        .filter(version__status=EvidenceVersion.Status.SUBMITTED)
         .values_list("version__evidence__enrolment_id", "item_id")
     ):
         covered[enrolment_id].add(item_id)
@@ -197,7 +198,7 @@ def tracking_grid(enrolment: Enrolment, unit: Unit) -> TrackingGrid:
 
     covered = set(
         RequirementCoverage.objects.filter(version__evidence__enrolment=enrolment, item__requirement__unit=unit)
-        .exclude(version__status=EvidenceVersion.Status.SUPERSEDED)
+        .filter(version__status=EvidenceVersion.Status.SUBMITTED)
         .values_list("item_id", flat=True)
     )
     items = EvidenceRequirementItem.objects.filter(requirement__unit=unit).select_related("requirement")

@@ -116,3 +116,11 @@ def test_a_removed_mapping_counts_for_nothing(enrolment, learner, assessor):
     decide(evidence, "3.1", Decision.Outcome.REMOVED, assessor)
     plan = next(p for p in progress_for([enrolment])[enrolment.pk] if p.unit.key == PLAN)
     assert plan.count(State.NOT_EVIDENCED) == 27
+
+
+def test_only_submitted_evidence_covers_requirement_items(enrolment, learner):
+    six_a = EvidenceRequirementItem.objects.get(requirement__unit__key=PLAN, requirement__number=6, letter="a")
+    claim(enrolment, learner, ["2.1"], submit=False, items=[six_a])
+    plan = next(p for p in progress_for([enrolment])[enrolment.pk] if p.unit.key == PLAN)
+    assert plan.items_covered == 0
+    assert len(tracking_grid(enrolment, Unit.objects.get(key=PLAN)).uncovered_items) == 12
