@@ -63,6 +63,13 @@ class AssessmentPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     assessor_signed_at = models.DateTimeField(null=True, blank=True)
     learner_signed_at = models.DateTimeField(null=True, blank=True)
+    # Who signed, kept with the time: the assessor may be reassigned later, the signature stays theirs.
+    assessor_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    learner_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -106,6 +113,13 @@ class ProgressReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     assessor_signed_at = models.DateTimeField(null=True, blank=True)
     learner_signed_at = models.DateTimeField(null=True, blank=True)
+    # Who signed, kept with the time: the assessor may be reassigned later, the signature stays theirs.
+    assessor_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    learner_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["plan_id", "reviewed_on", "id"]

@@ -18,7 +18,14 @@ from portfolio.models import Enrolment, Method
 from portfolio.progress import State, progress_for
 from units.models import AssessmentCriterion
 
-_PLAN_RELATED = ("enrolment__learner", "enrolment__assessor", "enrolment__qualification", "created_by")
+_PLAN_RELATED = (
+    "enrolment__learner",
+    "enrolment__assessor",
+    "enrolment__qualification",
+    "created_by",
+    "assessor_signed_by",
+    "learner_signed_by",
+)
 
 
 def plan_for_user(user: User, uuid: object) -> AssessmentPlan:
@@ -103,5 +110,9 @@ def plan_page(plan: AssessmentPlan) -> PlanPage:
             )
             for a in activities
         ],
-        reviews=list(plan.reviews.select_related("created_by").order_by("reviewed_on", "id")),
+        reviews=list(
+            plan.reviews.select_related("created_by", "assessor_signed_by", "learner_signed_by").order_by(
+                "reviewed_on", "id"
+            )
+        ),
     )

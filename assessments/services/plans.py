@@ -129,10 +129,16 @@ def _sign(signable: AssessmentPlan | ProgressReview, *, enrolment: Enrolment, by
     now = timezone.now()
     # A conditional UPDATE that must touch exactly one row: a second signature (another tab, a
     # double click) finds the column set and changes nothing.
-    signed = type(signable).objects.filter(pk=signable.pk, **{f"{column}__isnull": True}).update(**{column: now})
+    signed_by = f"{signer}_signed_by"
+    signed = (
+        type(signable)
+        .objects.filter(pk=signable.pk, **{f"{column}__isnull": True})
+        .update(**{column: now, signed_by: by})
+    )
     if signed != 1:
         raise ValidationError("You have already signed this. A signature is given once.")
     setattr(signable, column, now)
+    setattr(signable, signed_by, by)
 
 
 @transaction.atomic

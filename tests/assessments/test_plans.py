@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import AssessmentPlan, Decision, Notice, PlannedActivity, ProgressReview
 from assessments.services.plans import ActivityInput, plan_create, plan_sign, review_create, review_sign
-from portfolio.models import Method
+from portfolio.models import Assignment, Method
+from portfolio.services.enrolments import enrolment_reassign
 from portfolio.services.evidence import evidence_create, evidence_submit, mapping_set
 from tests.factories import AssessmentCriterionFactory, UserFactory
 from tests.helpers import MANAGE, PLAN, criterion, details
@@ -555,3 +556,20 @@ def test_portfolio_page_query_count_does_not_grow_with_plans(
     with django_assert_num_queries(PORTFOLIO_PAGE_QUERIES):
         html = client.get(reverse("portfolio:portfolio", args=[enrolment.uuid])).content.decode()
     assert html.count("Not signed yet") == count
+
+
+def test_a_signature_keeps_who_signed_even_after_the_assessor_changes(enrolment, assessor, learner, centre_admin):
+    plan = plan_create(
+        enrolment=enrolment,
+        assessor=assessor,
+        title="Signed plan",
+        activities=[ActivityInput("Observe a briefing", datetime.date(2026, 12, 1))],
+    )
+    plan_sign(plan=plan, by=assessor, reauthenticated=True)
+    plan_sign(plan=plan, by=learner, reauthenticated=True)
+    successor = UserFactory(role=User.Role.ASSESSOR, centre=enrolment.centre)
+    enrolment_reassign(
+        enrolment=enrolment, role=Assignment.Role.ASSESSOR, person=successor, by=centre_admin, reason="Caseload"
+    )
+    plan.refresh_from_db()
+    assert (plan.assessor_signed_by, plan.learner_signed_by) == (assessor, learner)
