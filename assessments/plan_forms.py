@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.models import AssessmentPlan
 from assessments.services.plans import MAX_ACTIVITIES, TITLE_MAX_LENGTH, ActivityInput
-from portfolio.evidence_forms import DateInput
+from portfolio.forms import DateInput
 from portfolio.models import Method
 from units.models import AssessmentCriterion, LearningOutcome, Unit
 

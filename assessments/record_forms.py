@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assessments.models import AssessorRecord
 from assessments.services.records import RecordDetails, WitnessDetails
-from portfolio.evidence_forms import DateInput
+from portfolio.forms import DateInput
 
 Kind = AssessorRecord.Kind
 WITNESS_FIELDS = (

@@ -1,4 +1,5 @@
-"""Forms for the portfolio pages: they validate input, and the services in `portfolio.services` act.
+"""Forms for the portfolio pages (enrolment, reassignment, evidence): they validate input, and the
+services in `portfolio.services` act.
 
 Every choice is a public UUID (`to_field_name="uuid"`), never an integer key, and every list of
 people is limited to one centre: another centre's id is simply not a valid choice.
@@ -14,8 +15,9 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse_lazy
 
 from accounts.models import User
-from portfolio.models import Assignment
+from portfolio.models import Assignment, EvidenceVersion, Method
 from portfolio.services.enrolments import REASON_MAX_LENGTH
+from portfolio.services.evidence import EvidenceDetails
 from units.models import GroupUnit, Qualification, RuleGroup, Unit
 
 # ---------------------------------------------------------------------------------------------
@@ -182,3 +184,45 @@ class ReassignForm(forms.Form):
         elif person is not None and unassign:
             self.add_error("unassign", "Either choose a person or leave the role unassigned, not both.")
         return cleaned
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence
+# ---------------------------------------------------------------------------------------------
+
+
+class EvidenceForm(forms.Form):
+    title = forms.CharField(
+        max_length=200, help_text="A short name you will recognise, e.g. “Team briefing, March rota”."
+    )
+    method = forms.ChoiceField(choices=[("", "Choose a method"), *Method.choices], label="Assessment method")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="What the evidence is and what you did. For a reflective account, write it here.",
+    )
+    activity_date = forms.DateField(widget=DateInput, label="Date of the activity (or start date)")
+    activity_end_date = forms.DateField(widget=DateInput, required=False, label="End date, if it took longer")
+    location = forms.CharField(
+        max_length=200, required=False, label="Where it happened", help_text="e.g. the store, the contact centre"
+    )
+
+    @classmethod
+    def for_version(cls, version: EvidenceVersion, data: object = None) -> "EvidenceForm":
+        fields = ["title", "method", "description", "activity_date", "activity_end_date", "location"]
+        return cls(data=data, initial={f: getattr(version, f) for f in fields})
+
+    def details(self) -> EvidenceDetails:
+        d = self.cleaned_data
+        return EvidenceDetails(
+            title=d["title"].strip(),
+            description=d["description"].strip(),
+            method=d["method"],
+            activity_date=d["activity_date"],
+            activity_end_date=d["activity_end_date"],
+            location=d["location"].strip(),
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.policy import Action, allows, require
 from assessments.models import AssessorRecord
 from portfolio import mapping
-from portfolio.evidence_forms import EvidenceForm
+from portfolio.forms import EvidenceForm
 from portfolio.models import Claim, Evidence, EvidenceVersion
 from portfolio.selectors import enrolment_for_user, evidence_for_user, evidence_to_edit
 from portfolio.services import evidence as services
