@@ -9,9 +9,10 @@ import os
 import re
 import subprocess
 import sys
+import time
 import wave
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,14 @@ def image_bytes(fmt: str, colour: str = "red") -> bytes:
     return buffer.getvalue()
 
 
+# Pillow stamps the current time into a PDF unless told the dates: fixed, so equal calls give equal bytes.
+FIXED_PDF_DATE = time.gmtime(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+
+
 def pdf_bytes(colour: str = "white") -> bytes:
-    return image_bytes("PDF", colour)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, "PDF", creationDate=FIXED_PDF_DATE, modDate=FIXED_PDF_DATE)
+    return buffer.getvalue()
 
 
 TEXT_PDF = (
