@@ -62,3 +62,45 @@ class User(AbstractUser):
         if self.role:
             return self.get_role_display()
         return "Staff" if self.is_staff else "No role"
+
+
+class AccessGrant(models.Model):
+    """A centre's time-limited, read-only access for an external quality assurer (EQA).
+
+    Either the whole centre or chosen learners. Ends at `expires_at` or when a revocation row
+    exists, whichever comes first; neither is ever edited away.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="access_grants")
+    eqa = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_grants", verbose_name="EQA")
+    whole_centre = models.BooleanField(default=False)
+    learners = models.ManyToManyField(User, related_name="+", blank=True)
+    reason = models.CharField(max_length=300, blank=True, help_text="e.g. the EQA visit this access is for.")
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["eqa", "centre", "expires_at"], name="accounts_grant_eqa_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("granted_at")), name="accounts_grant_expires_after_granted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.eqa} at {self.centre} until {self.expires_at:%Y-%m-%d}"
+
+
+class GrantRevocation(models.Model):
+    """Ends a grant at once. A separate row, so the grant as given stays on the record."""
+
+    grant = models.OneToOneField(AccessGrant, on_delete=models.PROTECT, related_name="revocation")
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"Revoked {self.grant}"

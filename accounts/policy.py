@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccessGrant, User
 
 if TYPE_CHECKING:
     from portfolio.models import Enrolment
@@ -29,6 +30,7 @@ class Relation(StrEnum):
     ASSESSING = "assessing"  # the assessor assigned to it
     QUALITY_ASSURING = "quality_assuring"  # the IQA assigned to it
     SAME_CENTRE = "same_centre"  # anyone at the learner's centre
+    VERIFYING = "verifying"  # an EQA with an unexpired, unrevoked grant covering the learner
     # Everyone else: another centre's staff and learners. No rule grants it; it is listed so
     # the table reads as complete.
     OTHER_CENTRE = "other_centre"
@@ -43,6 +45,12 @@ class Action(StrEnum):
     VIEW_CASELOAD = "view_caseload"  # the assessor's queue across their learners
     ASSESS = "assess"  # judge claims, sign units off, write plans, reviews and assessor records
     LEARNER_SIGN = "learner_sign"  # countersign units, sign plans and reviews, confirm assessor records
+    PLAN_SAMPLING = "plan_sampling"  # build IQA sampling plans
+    QUALITY_ASSURE = "quality_assure"  # sample a portfolio's units and sign IQA reviews
+    VIEW_QUALITY_RECORDS = "view_quality_records"  # IQA sample reviews and their actions
+    EXPORT_PORTFOLIO = "export_portfolio"  # render the portfolio as a PDF and download it
+    VIEW_AUDIT = "view_audit"  # the portfolio's audit trail
+    GRANT_ACCESS = "grant_access"  # give EQAs time-limited access to the centre's portfolios
 
 
 NONE: frozenset[Relation] = frozenset()
@@ -52,6 +60,8 @@ CATALOGUE_ROLES: dict[Action, frozenset[str]] = {
     Action.VIEW_SPECIFICATIONS: frozenset(Role.values),
     Action.ENROL_LEARNERS: frozenset({Role.CENTRE_ADMIN}),  # at their own centre
     Action.VIEW_CASELOAD: frozenset({Role.ASSESSOR}),
+    Action.PLAN_SAMPLING: frozenset({Role.IQA}),
+    Action.GRANT_ACCESS: frozenset({Role.CENTRE_ADMIN}),  # at their own centre
 }
 
 # Actions on a portfolio: the relations that let each role act. Anything not listed is refused.
@@ -61,8 +71,7 @@ PORTFOLIO_POLICY: dict[Action, dict[str, frozenset[Relation]]] = {
         Role.ASSESSOR: frozenset({Relation.ASSESSING}),
         Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
         Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
-        # EQAs see portfolios only through time-limited grants from a centre (not built yet).
-        Role.EQA: NONE,
+        Role.EQA: frozenset({Relation.VERIFYING}),
     },
     Action.EDIT_EVIDENCE: {
         Role.LEARNER: frozenset({Relation.OWN}),
@@ -92,6 +101,34 @@ PORTFOLIO_POLICY: dict[Action, dict[str, frozenset[Relation]]] = {
         Role.CENTRE_ADMIN: NONE,
         Role.EQA: NONE,
     },
+    Action.QUALITY_ASSURE: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: NONE,
+        Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
+        Role.CENTRE_ADMIN: NONE,
+        Role.EQA: NONE,
+    },
+    Action.VIEW_QUALITY_RECORDS: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: frozenset({Relation.ASSESSING}),  # to act on the IQA's feedback
+        Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
+        Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: frozenset({Relation.VERIFYING}),
+    },
+    Action.EXPORT_PORTFOLIO: {
+        Role.LEARNER: frozenset({Relation.OWN}),
+        Role.ASSESSOR: frozenset({Relation.ASSESSING}),
+        Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
+        Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: frozenset({Relation.VERIFYING}),
+    },
+    Action.VIEW_AUDIT: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: NONE,
+        Role.IQA: frozenset({Relation.QUALITY_ASSURING}),
+        Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: frozenset({Relation.VERIFYING}),
+    },
 }
 
 
@@ -111,7 +148,20 @@ def _relation_q(user: User, relation: Relation, prefix: str) -> Q:
             return Q(**{f"{prefix}iqa_id": user.pk})
         case Relation.SAME_CENTRE if user.centre_id:
             return Q(**{f"{prefix}centre_id": user.centre_id})
+        case Relation.VERIFYING:
+            return Q(Exists(_active_grants(user, OuterRef(f"{prefix}centre_id"), OuterRef(f"{prefix}learner_id"))))
     return Q(pk__in=[])
+
+
+def _active_grants(user: User, centre: Any, learner: Any) -> "QuerySet[AccessGrant]":
+    """Grants that let EQA `user` see `learner`'s portfolio at `centre` now (values or OuterRefs)."""
+    return AccessGrant.objects.filter(
+        Q(whole_centre=True) | Q(learners=learner),
+        eqa=user,
+        centre=centre,
+        expires_at__gt=timezone.now(),
+        revocation__isnull=True,
+    )
 
 
 def scope_q(user: User, action: Action, prefix: str = "") -> Q:
@@ -136,6 +186,9 @@ def relations(user: User, enrolment: "Enrolment") -> set[Relation]:
     if enrolment.iqa_id == user.pk:
         found.add(Relation.QUALITY_ASSURING)
     found.add(Relation.SAME_CENTRE if user.centre_id == enrolment.centre_id else Relation.OTHER_CENTRE)
+    # Only EQAs can hold grants, so only they pay for the query.
+    if user.role == Role.EQA and _active_grants(user, enrolment.centre_id, enrolment.learner_id).exists():
+        found.add(Relation.VERIFYING)
     return found
 
 

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from portfolio.models import Claim, Enrolment, Evidence
+from accounts.models import Centre
+from portfolio.models import Claim, Enrolment, Evidence, Method
 from units.models import AssessmentCriterion, Unit
 
 
@@ -222,3 +223,114 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Stage(models.TextChoices):
+    INTERIM = "interim", "Interim (work in progress)"
+    SUMMATIVE = "summative", "Summative (signed-off unit)"
+
+
+class SamplingPlan(models.Model):
+    """An IQA's plan for which assessment decisions to check: its scope and target rates."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="sampling_plans")
+    iqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sampling_plans")
+    title = models.CharField(max_length=200)
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    # Empty means "every unit" / "every method" in the IQA's portfolios.
+    units = models.ManyToManyField(Unit, related_name="+", blank=True)
+    methods = models.JSONField(default=list, blank=True, help_text="Method values to cover; empty for all.")
+    default_rate = models.PositiveSmallIntegerField(help_text="Percent of each assessor's units to sample.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_rate__gte=1, default_rate__lte=100), name="assess_samplingplan_rate_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def method_labels(self) -> list[str]:
+        labels = dict(Method.choices)
+        return [labels.get(value, value) for value in self.methods]
+
+
+class SamplingTarget(models.Model):
+    """An assessor in a plan's scope, with the rate to sample them at (a new assessor may need 100%)."""
+
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="targets")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rate = models.PositiveSmallIntegerField(help_text="Percent of this assessor's units to sample.")
+
+    class Meta:
+        ordering = ["plan_id", "assessor__last_name", "assessor__first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "assessor"], name="assess_samplingtarget_once"),
+            models.CheckConstraint(condition=Q(rate__gte=1, rate__lte=100), name="assess_samplingtarget_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessor} at {self.rate}%"
+
+
+class SampleItem(models.Model):
+    """One learner's unit chosen for sampling: the assessor's decisions on it are what is checked."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.PROTECT, related_name="items")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="sample_items")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # The assessor whose decisions are sampled, fixed when chosen: reassignment does not move it.
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "enrolment", "unit"], name="assess_sampleitem_once_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} for {self.enrolment_id}"
+
+
+class SampleReview(models.Model):
+    """The IQA's signed finding on a sampled item. A later review is a new row, never an edit."""
+
+    class Outcome(models.TextChoices):
+        AGREE = "agree", "Agree with the assessor"
+        DISAGREE = "disagree", "Disagree: actions for the assessor"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    item = models.ForeignKey(SampleItem, on_delete=models.PROTECT, related_name="reviews")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    comments = models.TextField()
+    actions = models.TextField(blank=True, help_text="What the assessor must do; required when disagreeing.")
+    action_due = models.DateField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    reauthenticated = models.BooleanField(default=False)
+    sign_off = models.ForeignKey(SignOff, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews")
+    # The decisions looked at: id, outcome, who, when, version and file hash of each.
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="agree") | ~Q(actions=""), name="assess_samplereview_disagree_needs_actions"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage="interim") | Q(sign_off__isnull=False), name="assess_samplereview_summative_signoff"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on {self.item}"

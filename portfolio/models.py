@@ -289,3 +289,124 @@ class Declaration(models.Model):
 
     def __str__(self) -> str:
         return f"Declaration for {self.version}"
+
+
+class AuditEvent(models.Model):
+    """One state change: who, what, which object, when (UTC) and from where. Append-only.
+
+    Written by `portfolio.services.audit.audit` inside the transaction that makes the change, so
+    a change and its record commit or roll back together.
+    """
+
+    class Action(models.TextChoices):
+        ENROLLED = "enrolled", "Learner enrolled"
+        REASSIGNED = "reassigned", "Assessor or IQA reassigned"
+        EVIDENCE_CREATED = "evidence_created", "Evidence created"
+        EVIDENCE_EDITED = "evidence_edited", "Evidence draft edited"
+        EVIDENCE_VERSIONED = "evidence_versioned", "New evidence version started"
+        EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
+        MAPPING_CHANGED = "mapping_changed", "Criteria mapping changed"
+        FILE_ATTACHED = "file_attached", "File attached"
+        FILE_REMOVED = "file_removed", "File removed from a draft"
+        FILE_DOWNLOADED = "file_downloaded", "File downloaded"
+        DECISION_RECORDED = "decision_recorded", "Assessment decision signed"
+        UNIT_SIGNED_OFF = "unit_signed_off", "Unit signed off"
+        UNIT_COUNTERSIGNED = "unit_countersigned", "Unit countersigned"
+        PLAN_CREATED = "plan_created", "Assessment plan created"
+        PLAN_SIGNED = "plan_signed", "Assessment plan signed"
+        REVIEW_CREATED = "review_created", "Progress review created"
+        REVIEW_SIGNED = "review_signed", "Progress review signed"
+        RECORD_CREATED = "record_created", "Assessor record created"
+        RECORD_CONFIRMED = "record_confirmed", "Assessor record confirmed"
+        SAMPLING_PLAN_CREATED = "sampling_plan_created", "Sampling plan created"
+        SAMPLE_ADDED = "sample_added", "Unit added to an IQA sample"
+        SAMPLE_REVIEWED = "sample_reviewed", "IQA sample review signed"
+        ACCESS_GRANTED = "access_granted", "EQA access granted"
+        ACCESS_REVOKED = "access_revoked", "EQA access revoked"
+        EXPORT_REQUESTED = "export_requested", "PDF export requested"
+        EXPORT_COMPLETED = "export_completed", "PDF export rendered"
+        EXPORT_FAILED = "export_failed", "PDF export failed"
+        EXPORT_DOWNLOADED = "export_downloaded", "PDF export downloaded"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    # The portfolio the change belongs to, when it belongs to one; grants belong to a centre.
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, null=True, related_name="audit_events")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, null=True, related_name="audit_events")
+    object_type = models.CharField(max_length=50)
+    object_uuid = models.UUIDField(null=True)
+    summary = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["enrolment", "-at"], name="portfolio_audit_enrol_idx"),
+            models.Index(fields=["centre", "-at"], name="portfolio_audit_centre_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.summary}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+
+class ExportJob(models.Model):
+    """A request to render a portfolio as a PDF, and the record of how it went.
+
+    The Celery task only carries the job's id; state, progress and the result live here, so a
+    repeated or redelivered message can tell the work is already done.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="export_jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    include_originals = models.BooleanField(
+        default=False, help_text="Embed the original evidence files in the PDF as attachments."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    stage = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # A worker that is rendering touches this; a stale one means the worker died (see tasks).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    storage_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="portfolio_exportjob_progress_percent"),
+            models.CheckConstraint(
+                condition=~Q(state="done") | (Q(size__isnull=False) & ~Q(sha256="") & ~Q(storage_name="")),
+                name="portfolio_exportjob_done_has_output",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.uuid} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}
