@@ -12,13 +12,14 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: help run setup test lint format worker vendor clean
+.PHONY: help run setup test lint format worker bench vendor clean
 
 help:
 	@echo "make run    - install, migrate, load specifications and demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - lint, migration check and the whole test suite"
 	@echo "make lint   - ruff and the migration check only"
 	@echo "make worker - a Celery worker on its own"
+	@echo "make bench  - benchmarks (the PDF export of a 300-item portfolio: time and peak memory)"
 	@echo "make vendor - refresh static/vendor from the npm registry (needs npm)"
 
 $(VENV)/.installed: requirements.txt
@@ -53,6 +54,9 @@ format: $(VENV)/.dev-installed
 
 test: lint
 	$(PY) -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(PY) scripts/bench_export.py
 
 vendor:
 	npm ci --no-audit --no-fund

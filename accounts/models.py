@@ -1,8 +1,10 @@
+import datetime
 import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Centre(models.Model):
@@ -91,7 +93,12 @@ class AccessGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.eqa} at {self.centre} until {self.expires_at:%Y-%m-%d}"
+        return f"{self.eqa} at {self.centre} to the end of {self.last_day:%Y-%m-%d}"
+
+    @property
+    def last_day(self) -> datetime.date:
+        """The last day access lasts (it ends at the following midnight, local time)."""
+        return timezone.localtime(self.expires_at - datetime.timedelta(microseconds=1)).date()
 
 
 class GrantRevocation(models.Model):

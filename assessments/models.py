@@ -203,6 +203,7 @@ class Notice(models.Model):
         SIGNED_OFF = "signed_off", "Unit signed off"
         COUNTERSIGNED = "countersigned", "Unit countersigned"
         RECORD_TO_CONFIRM = "record_to_confirm", "Record to confirm"
+        IQA_REVIEWED = "iqa_reviewed", "IQA sample reviewed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")

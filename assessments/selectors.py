@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import Action, scope_q
-from assessments.models import Countersignature, Decision, Notice, SignOff
+from assessments.models import Countersignature, Decision, Notice, SampleReview, SignOff, Stage
 from portfolio.models import Claim, EnrolledUnit, Enrolment, Evidence, EvidenceVersion, RequirementCoverage
 from portfolio.progress import State, UnitProgress, best, claim_state, progress_for
 from units.models import AssessmentCriterion, EvidenceRequirementItem, Unit
@@ -146,6 +146,7 @@ class SignOffStatus(Enum):
     NOT_SIGNED_OFF = ("Not signed off yet", "○")
     AWAITING_COUNTERSIGNATURE = ("Signed off — awaiting the learner's countersignature", "✍")
     COUNTERSIGNED = ("Signed off and countersigned — with quality assurance", "✔")
+    READY_TO_CLAIM = ("Ready to claim — the IQA agreed with the signed-off unit", "★")
 
     @property
     def label(self) -> str:
@@ -167,18 +168,43 @@ def countersignature_of(sign_off: SignOff) -> Countersignature | None:
         return None
 
 
+def _latest_summative_review(field_name: str) -> Subquery:
+    """One field of the newest summative IQA review of a sign-off's unit (on a SignOff queryset)."""
+    reviews = SampleReview.objects.filter(sign_off=OuterRef("pk"), stage=Stage.SUMMATIVE).order_by(
+        "-reviewed_at", "-id"
+    )
+    return Subquery(reviews.values(field_name)[:1])
+
+
+def with_quality_assurance(sign_offs: QuerySet[SignOff]) -> QuerySet[SignOff]:
+    """Sign-offs with the outcome and time of their unit's latest summative IQA review (no extra query)."""
+    return sign_offs.annotate(
+        qa_outcome=_latest_summative_review("outcome"), qa_at=_latest_summative_review("reviewed_at")
+    )
+
+
+def is_ready_to_claim(sign_off: SignOff | None) -> bool:
+    """Derived, never stored: the latest summative review of the signed-off unit agrees with the assessor.
+
+    Needs a sign-off read through `with_quality_assurance`; any other reads as not ready.
+    """
+    return sign_off is not None and getattr(sign_off, "qa_outcome", None) == SampleReview.Outcome.AGREE
+
+
 def sign_off_status(sign_off: SignOff | None) -> SignOffStatus:
     if sign_off is None:
         return SignOffStatus.NOT_SIGNED_OFF
+    if is_ready_to_claim(sign_off):
+        return SignOffStatus.READY_TO_CLAIM
     if countersignature_of(sign_off) is None:
         return SignOffStatus.AWAITING_COUNTERSIGNATURE
     return SignOffStatus.COUNTERSIGNED
 
 
 def sign_off_for(enrolment: Enrolment, unit: Unit) -> SignOff | None:
-    """The unit's sign-off on this portfolio with its countersignature, if any (one query)."""
+    """The unit's sign-off on this portfolio with its countersignature and IQA outcome, if any (one query)."""
     return (
-        SignOff.objects.filter(enrolment=enrolment, unit=unit)
+        with_quality_assurance(SignOff.objects.filter(enrolment=enrolment, unit=unit))
         .select_related("assessor", "unit", "countersignature__learner")
         .first()
     )
@@ -340,7 +366,9 @@ def awaiting_evidence(
 
 
 def _statuses(enrolment_ids: list[int]) -> dict[tuple[int, int], SignOffStatus]:
-    sign_offs = SignOff.objects.filter(enrolment_id__in=enrolment_ids).select_related("countersignature")
+    sign_offs = with_quality_assurance(SignOff.objects.filter(enrolment_id__in=enrolment_ids)).select_related(
+        "countersignature"
+    )
     return {(s.enrolment_id, s.unit_id): sign_off_status(s) for s in sign_offs}
 
 

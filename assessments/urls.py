@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import caseload, judging, notices, plans, records, signoff
+from assessments.views import caseload, judging, notices, plans, records, sampling, signoff
 
 app_name = "assessments"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("portfolios/<uuid:uuid>/records/new/", records.record_create, name="record_create"),
     path("evidence/<uuid:uuid>/confirm/", records.record_confirm, name="record_confirm"),
     path("notices/<uuid:uuid>/read/", notices.notice_read, name="notice_read"),
+    # IQA sampling
+    path("sampling/", sampling.plan_list, name="sampling_plans"),
+    path("sampling/new/", sampling.plan_create, name="sampling_plan_create"),
+    path("sampling/<uuid:uuid>/", sampling.plan_detail, name="sampling_plan"),
+    path("sampling/<uuid:uuid>/items/", sampling.sample_add, name="sample_add"),
+    path("samples/<uuid:uuid>/", sampling.sample_review, name="sample_review"),
 ]

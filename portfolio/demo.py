@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Centre, User
+from portfolio.demo_portfolio import demo_portfolio_ensure
 from portfolio.models import Enrolment
 from portfolio.services.enrolments import enrolment_create
 from units.models import Qualification, Unit
@@ -40,8 +41,12 @@ class DemoDataError(Exception):
 
 
 @transaction.atomic
-def demo_data_ensure() -> list[str]:
-    """Create whatever of the demo data is missing; never touch what already exists."""
+def demo_data_ensure(*, with_portfolio: bool = True) -> list[str]:
+    """Create whatever of the demo data is missing; never touch what already exists.
+
+    `with_portfolio=False` stops at the people and the empty enrolment, for tests that build
+    their own evidence.
+    """
     created: list[str] = []
     centre, made = Centre.objects.get_or_create(name=DEMO_CENTRE, defaults={"centre_number": "60123"})
     if made:
@@ -70,9 +75,10 @@ def demo_data_ensure() -> list[str]:
     if qualification is None:
         raise DemoDataError(f"qualification {DEMO_QUALIFICATION_KEY!r} is not loaded: run load_specifications first")
     learner = people["learner"]
-    if not Enrolment.objects.filter(learner=learner, qualification=qualification).exists():
+    enrolment = Enrolment.objects.filter(learner=learner, qualification=qualification).first()
+    if enrolment is None:
         start = timezone.localdate() - timedelta(days=60)
-        enrolment_create(
+        enrolment = enrolment_create(
             learner=learner,
             qualification=qualification,
             units=list(Unit.objects.filter(rule_groups__qualification=qualification).order_by("title")),
@@ -83,4 +89,6 @@ def demo_data_ensure() -> list[str]:
             by=people["centreadmin"],
         )
         created.append(f"enrolment of {learner.username} on {qualification.title}")
+    if with_portfolio:
+        created += demo_portfolio_ensure(enrolment, people)
     return created

@@ -5,17 +5,21 @@ Every choice is a public UUID (`to_field_name="uuid"`), never an integer key, an
 people is limited to one centre: another centre's id is simply not a valid choice.
 """
 
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse_lazy
+from django.utils.text import capfirst
 
 from accounts.models import User
-from portfolio.models import Assignment, EvidenceVersion, Method
+from portfolio.models import Assignment, AuditEvent, EvidenceVersion, Method
 from portfolio.services.enrolments import REASON_MAX_LENGTH
 from portfolio.services.evidence import EvidenceDetails
 from units.models import GroupUnit, Qualification, RuleGroup, Unit
@@ -226,3 +230,121 @@ class EvidenceForm(forms.Form):
     def add_service_errors(self, error: ValidationError) -> None:
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+# ---------------------------------------------------------------------------------------------
+# EQA access grants
+# ---------------------------------------------------------------------------------------------
+
+
+class GrantForm(forms.Form):
+    WHOLE_CENTRE = "centre"
+    CHOSEN_LEARNERS = "learners"
+
+    eqa = PersonField(what="an external quality assurer", label="External quality assurer")
+    scope = forms.ChoiceField(
+        label="Access to",
+        choices=[(WHOLE_CENTRE, "Every learner at the centre"), (CHOSEN_LEARNERS, "Only the learners I choose")],
+        widget=forms.RadioSelect,
+        initial=CHOSEN_LEARNERS,
+    )
+    learners = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        to_field_name="uuid",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose learners at your centre."},
+    )
+    expires_on = forms.DateField(
+        label="Access ends after",
+        widget=DateInput,
+        help_text="Access lasts to the end of this day. Six months unless you change it.",
+    )
+    reason = forms.CharField(
+        label="Reason (optional)", max_length=300, required=False, help_text="For example, the EQA visit it is for."
+    )
+
+    def __init__(self, *args: Any, centre_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["eqa"].queryset = User.objects.filter(role=User.Role.EQA, is_active=True).order_by(
+            "last_name", "first_name"
+        )
+        self.fields["learners"].queryset = people_at(centre_id, User.Role.LEARNER)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("scope") == self.WHOLE_CENTRE:
+            data["learners"] = []
+        elif "learners" in data and not data["learners"]:
+            self.add_error("learners", "Choose at least one learner, or every learner at the centre.")
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label="Reason (optional)", max_length=300, required=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit trail
+# ---------------------------------------------------------------------------------------------
+
+# Names people use for the objects events are about, where the model's own name is not it.
+OBJECT_LABELS = {"storedfile": "File", "signoff": "Unit sign-off", "enrolment": "Enrolment (portfolio)"}
+
+
+def object_type_label(model_name: str) -> str:
+    """ "Evidence", "File", "Assessment plan": for an `AuditEvent.object_type`."""
+    if model_name in OBJECT_LABELS:
+        return OBJECT_LABELS[model_name]
+    for model in apps.get_models():
+        if model._meta.model_name == model_name:
+            return capfirst(str(model._meta.verbose_name))
+    return model_name
+
+
+class AuditActorField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.role_label})"
+
+
+class AuditFilterForm(forms.Form):
+    """Filters for one portfolio's audit trail, sent by GET. Every field may be left blank.
+
+    Dates are calendar days in UTC, both ends included, matching the times the trail shows.
+    """
+
+    action = forms.ChoiceField(label="What", required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
+    actor = AuditActorField(
+        label="Who",
+        queryset=User.objects.none(),
+        to_field_name="uuid",
+        required=False,
+        empty_label="Anyone",
+        error_messages={"invalid_choice": "Choose someone from the list."},
+    )
+    object_type = forms.ChoiceField(label="Object", required=False)
+    date_from = forms.DateField(label="From (UTC date)", required=False, widget=DateInput)
+    date_to = forms.DateField(
+        label="To (UTC date)", required=False, widget=DateInput, help_text="Events on this day are included."
+    )
+    text = forms.CharField(label="Summary contains", required=False, max_length=100)
+
+    def __init__(
+        self, *args: Any, actors: QuerySet[User], object_types: Callable[[], Iterable[str]], **kwargs: Any
+    ) -> None:
+        """`actors`: the people in this trail; `object_types`: called only if the choices are needed."""
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = actors
+
+        @functools.cache  # rendering a select reads its choices more than once
+        def object_choices() -> list[tuple[str, str]]:
+            return [("", "Any object"), *((name, object_type_label(name)) for name in object_types())]
+
+        self.fields["object_type"].choices = object_choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned

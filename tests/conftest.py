@@ -117,7 +117,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def demo_site(live_server, transactional_db) -> str:
-    """The live server with the real fixtures and the demo people, as `make run` sets them up."""
+    """The live server with the real fixtures, the demo people and the demo learner's empty portfolio."""
     specifications_load(paths=specification_files(FIXTURES_DIR))
-    demo_data_ensure()
+    demo_data_ensure(with_portfolio=False)
     return live_server.url
+
+
+@pytest.fixture
+def demo_portfolio_site(demo_site: str) -> str:
+    """As `make run` sets it up: the demo portfolio has judged evidence, a signed-off unit and an EQA's access."""
+    demo_data_ensure()
+    return demo_site

@@ -6,15 +6,19 @@ anonymous is sent to log in. A URL the project serves but this table does not li
 """
 
 import datetime
+import hashlib
 import io
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from PIL import Image
 
-from accounts.models import User
+from accounts.models import AccessGrant, GrantRevocation, User
 from accounts.policy import Action, allows, may_take
 from assessments.models import (
     AssessmentPlan,
@@ -23,14 +27,20 @@ from assessments.models import (
     Decision,
     Notice,
     ProgressReview,
+    SampleItem,
+    SampleReview,
+    SamplingPlan,
     SignOff,
+    Stage,
 )
 from assessments.services.notices import notify
 from assessments.services.plans import ActivityInput, plan_create, review_create
 from assessments.services.records import RecordDetails, assessor_record_create
-from portfolio.models import Assignment, Evidence, EvidenceVersion, StoredFile, VersionFile
-from portfolio.services.evidence import evidence_create
+from assessments.services.sampling import sample_add, sampling_plan_create
+from portfolio.models import Assignment, AuditEvent, Evidence, EvidenceVersion, ExportJob, StoredFile, VersionFile
+from portfolio.services.evidence import evidence_create, evidence_submit, mapping_set
 from portfolio.services.files import file_attach
+from portfolio.services.grants import access_grant, access_revoke
 from tests.factories import UserFactory
 from tests.helpers import PLAN, criterion, details
 
@@ -42,7 +52,9 @@ class Rule:
     action: Action | tuple[Action, ...]  # a tuple: any one of them allows it (plan signatures)
     method: str = "GET"
     portfolio: bool = True  # False: a role-level action, not about one portfolio
-    recipient_only: bool = False  # a person's own notice: everyone else gets 404
+    # An object that belongs to one person (a notice, an export job): everyone else gets 404.
+    owned_by: str | None = None
+    centre_only: bool = False  # a role-level action on an object of one centre: others' are 404
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -79,7 +91,21 @@ URL_RULES: dict[str, Rule] = {
     "assessments:review_sign": Rule(EITHER_SIGNER, "POST"),
     "assessments:record_create": Rule(Action.ASSESS),
     "assessments:record_confirm": Rule(Action.LEARNER_SIGN),
-    "assessments:notice_read": Rule(Action.VIEW_PORTFOLIO, "POST", recipient_only=True),
+    "assessments:notice_read": Rule(Action.VIEW_PORTFOLIO, "POST", owned_by="notice"),
+    "assessments:sampling_plans": Rule(Action.PLAN_SAMPLING, portfolio=False),
+    "assessments:sampling_plan_create": Rule(Action.PLAN_SAMPLING, portfolio=False),
+    "assessments:sampling_plan": Rule(Action.PLAN_SAMPLING, portfolio=False, owned_by="sampling_plan"),
+    "assessments:sample_add": Rule(Action.PLAN_SAMPLING, "POST", portfolio=False, owned_by="sampling_plan"),
+    "assessments:sample_review": Rule(Action.VIEW_QUALITY_RECORDS),
+    "portfolio:grants": Rule(Action.GRANT_ACCESS, portfolio=False),
+    "portfolio:grant_create": Rule(Action.GRANT_ACCESS, portfolio=False),
+    "portfolio:grant_revoke": Rule(Action.GRANT_ACCESS, "POST", portfolio=False, centre_only=True),
+    "portfolio:audit": Rule(Action.VIEW_AUDIT),
+    "portfolio:export_create": Rule(Action.EXPORT_PORTFOLIO, "POST"),
+    "portfolio:export": Rule(Action.EXPORT_PORTFOLIO, owned_by="export"),
+    "portfolio:export_status": Rule(Action.EXPORT_PORTFOLIO, owned_by="export"),
+    "portfolio:export_download": Rule(Action.EXPORT_PORTFOLIO, owned_by="export"),
+    "portfolio:export_retry": Rule(Action.EXPORT_PORTFOLIO, "POST", owned_by="export"),
     "units:catalogue": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:unit": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:qualification": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
@@ -94,7 +120,10 @@ PRINCIPALS = [
     "assessor",
     "other_assessor",  # same centre, not assigned
     "iqa",
-    "eqa",
+    "eqa",  # granted read-only access to the owner's portfolio
+    "eqa_revoked",  # was granted access, since revoked
+    "eqa_expired",  # was granted access, since expired
+    "eqa_ungranted",  # never granted access here
     "centre_admin",
     "outsider",  # a learner at another centre
     "other_admin",  # a centre admin at another centre
@@ -143,8 +172,32 @@ def world(enrolment, learner, assessor, iqa, eqa, centre_admin, outsider, other_
         "centre_admin": centre_admin,
         "outsider": outsider,
         "other_admin": UserFactory(role=User.Role.CENTRE_ADMIN, centre=other_centre),
+        "eqa_revoked": UserFactory(role=User.Role.EQA),
+        "eqa_expired": UserFactory(role=User.Role.EQA),
+        "eqa_ungranted": UserFactory(role=User.Role.EQA),
     }
+    soon = timezone.localdate() + datetime.timedelta(days=30)
+    grant = access_grant(admin=centre_admin, eqa=eqa, whole_centre=False, learners=[learner], expires_on=soon)
+    revoked = access_grant(admin=centre_admin, eqa=people["eqa_revoked"], whole_centre=True, expires_on=soon)
+    access_revoke(grant=revoked, admin=centre_admin)
+    expired = access_grant(admin=centre_admin, eqa=people["eqa_expired"], whole_centre=True, expires_on=soon)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    AccessGrant.objects.filter(pk=expired.pk).update(granted_at=past - datetime.timedelta(days=1), expires_at=past)
+    export = finished_export(enrolment, by=eqa)
     first = criterion(PLAN, "1.1")
+    judged = evidence_create(enrolment=enrolment, by=learner, details=details(title="Judged for sampling"))
+    mapping_set(version=judged.current_version, by=learner, accounts={first: "The briefing shows it"}, items=[])
+    evidence_submit(version=judged.current_version, by=learner, declared=True)
+    Decision.objects.create(
+        claim=judged.current_version.claims.get(),
+        outcome=Decision.Outcome.MET,
+        decided_by=assessor,
+        decided_at=timezone.now(),
+    )
+    sampling_plan = sampling_plan_create(
+        iqa=iqa, title="Interim sample", stage=Stage.INTERIM, units=[], methods=[], default_rate=25, assessor_rates={}
+    )
+    sample = sample_add(plan=sampling_plan, enrolment=enrolment, unit=first.outcome.unit, by=iqa)
     plan = plan_create(
         enrolment=enrolment,
         assessor=assessor,
@@ -171,7 +224,28 @@ def world(enrolment, learner, assessor, iqa, eqa, centre_admin, outsider, other_
         "review": review,
         "record": record,
         "notice": notice,
+        "grant": grant,
+        "export": export,
+        "sampling_plan": sampling_plan,
+        "sample": sample,
+        "owners": {"notice": notice.recipient, "export": export.requested_by, "sampling_plan": sampling_plan.iqa},
     }
+
+
+def finished_export(enrolment, by) -> ExportJob:
+    """A rendered export, made directly: rendering is tested elsewhere and too slow to repeat here."""
+    content = b"%PDF-1.7 a finished export"
+    job = ExportJob.objects.create(enrolment=enrolment, requested_by=by, requested_at=timezone.now())
+    name = default_storage.save(f"exports/{enrolment.uuid}/{job.uuid}-1.pdf", ContentFile(content))
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportJob.State.DONE,
+        storage_name=name,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        attempts=1,
+        finished_at=timezone.now(),
+    )
+    return job
 
 
 def url_for(name: str, world) -> str:
@@ -196,6 +270,16 @@ def url_for(name: str, world) -> str:
         "assessments:record_create": [enrolment.uuid],
         "assessments:record_confirm": [world["record"].uuid],
         "assessments:notice_read": [world["notice"].uuid],
+        "portfolio:grant_revoke": [world["grant"].uuid],
+        "assessments:sampling_plan": [world["sampling_plan"].uuid],
+        "assessments:sample_add": [world["sampling_plan"].uuid],
+        "assessments:sample_review": [world["sample"].uuid],
+        "portfolio:export_create": [enrolment.uuid],
+        "portfolio:audit": [enrolment.uuid],
+        "portfolio:export": [world["export"].uuid],
+        "portfolio:export_status": [world["export"].uuid],
+        "portfolio:export_download": [world["export"].uuid],
+        "portfolio:export_retry": [world["export"].uuid],
         "units:unit": [unit.uuid],
         "units:qualification": [enrolment.qualification.uuid],
     }.get(name)
@@ -207,10 +291,12 @@ def url_for(name: str, world) -> str:
 def expected_status(rule: Rule, user: User | None, world) -> str:
     if user is None:
         return "login"
-    if rule.recipient_only:
-        return "ok" if user == world["notice"].recipient else "missing"
+    if rule.owned_by and user != world["owners"][rule.owned_by]:
+        return "missing"
     if not rule.portfolio:
-        return "ok" if any(may_take(user, a) for a in rule.actions) else "forbidden"
+        if not any(may_take(user, a) for a in rule.actions):
+            return "forbidden"
+        return "missing" if rule.centre_only and user.centre_id != world["enrolment"].centre_id else "ok"
     if not allows(user, Action.VIEW_PORTFOLIO, world["enrolment"]):
         return "missing"
     return "ok" if any(allows(user, a, world["enrolment"]) for a in rule.actions) else "forbidden"
@@ -236,6 +322,13 @@ def snapshot() -> tuple:
         list(ProgressReview.objects.values_list("assessor_signed_at", "learner_signed_at")),
         list(Notice.objects.values_list("read_at", flat=True)),
         Assignment.objects.count(),
+        AccessGrant.objects.count(),
+        GrantRevocation.objects.count(),
+        list(ExportJob.objects.values_list("state", "attempts")),
+        AuditEvent.objects.count(),
+        SamplingPlan.objects.count(),
+        SampleItem.objects.count(),
+        SampleReview.objects.count(),
     )
 
 

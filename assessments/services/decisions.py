@@ -21,7 +21,8 @@ from accounts.models import User
 from accounts.policy import Action, allows
 from assessments.models import Decision, Notice
 from assessments.services.notices import notify
-from portfolio.models import Claim, Declaration, Enrolment, EvidenceVersion
+from portfolio.models import AuditEvent, Claim, Declaration, Enrolment, EvidenceVersion
+from portfolio.services.audit import audit
 from portfolio.services.evidence import files_digest, simulation_refusal
 from units.models import AssessmentCriterion
 
@@ -121,8 +122,48 @@ def _record(
             version=version, criterion=addition.criterion, account=addition.reason.strip(), added_by=assessor
         )
         decisions.append(decide(claim, addition.outcome, addition.feedback, None))
+    _audit_decisions(version, enrolment, assessor, decisions, added={c.claim_id for c in decisions[len(judgements) :]})
     _notify_learner(version, enrolment, decisions)
     return decisions
+
+
+def _audit_decisions(
+    version: EvidenceVersion, enrolment: Enrolment, assessor: User, decisions: list[Decision], added: set[int]
+) -> None:
+    """One event per decision, each naming its criterion, unit and outcome."""
+    units = dict(
+        AssessmentCriterion.objects.filter(pk__in=[d.claim.criterion_id for d in decisions]).values_list(
+            "pk", "outcome__unit__title"
+        )
+    )
+    for decision in decisions:
+        criterion = decision.claim.criterion
+        outcome = OUTCOME_WORDS[Outcome(decision.outcome)]
+        judged = f"“{version.title}” (version {version.number})"
+        if decision.claim_id in added:
+            what = f"added {criterion.number} to {judged} as {outcome}"
+        elif decision.outcome == Outcome.REMOVED:
+            what = f"removed {criterion.number} from {judged}: the evidence does not show it"
+        else:
+            what = f"judged {criterion.number} {outcome} on {judged}"
+        audit(
+            assessor,
+            AuditEvent.Action.DECISION_RECORDED,
+            decision,
+            enrolment=enrolment,
+            summary=f"{assessor} {what}",
+            detail={
+                "evidence": str(version.evidence.uuid),
+                "version": version.number,
+                "unit": units.get(criterion.pk, ""),
+                "criterion": criterion.number,
+                "outcome": decision.outcome,
+                "feedback": decision.feedback,
+                "added": decision.claim_id in added,
+                "supersedes": str(decision.supersedes.uuid) if decision.supersedes else None,
+                "reauthenticated": decision.reauthenticated,
+            },
+        )
 
 
 def _lock_submitted(version: EvidenceVersion) -> EvidenceVersion:
@@ -260,11 +301,13 @@ def _notify_learner(version: EvidenceVersion, enrolment: Enrolment, decisions: l
     notify(recipients=[enrolment.learner], kind=kind, text=text, url=url)
 
 
+OUTCOME_WORDS = {Outcome.MET: "met", Outcome.NOT_YET_MET: "not yet met", Outcome.REMOVED: "mapping removed"}
+
+
 def _summary(decisions: list[Decision]) -> str:
     """e.g. "met 1.1, 1.2; mapping removed 2.3"."""
-    words = {Outcome.MET: "met", Outcome.NOT_YET_MET: "not yet met", Outcome.REMOVED: "mapping removed"}
     parts = []
-    for outcome, word in words.items():
+    for outcome, word in OUTCOME_WORDS.items():
         numbers = [d.claim.criterion.number for d in decisions if d.outcome == outcome]
         if numbers:
             parts.append(f"{word} {', '.join(numbers)}")

@@ -20,7 +20,8 @@ from accounts.models import User
 from accounts.policy import Action, allows, require
 from assessments.models import AssessmentPlan, Notice, PlannedActivity, ProgressReview
 from assessments.services.notices import notify
-from portfolio.models import Enrolment, Method
+from portfolio.models import AuditEvent, Enrolment, Method
+from portfolio.services.audit import audit
 from units.models import AssessmentCriterion
 
 TITLE_MAX_LENGTH = 200
@@ -109,6 +110,15 @@ def plan_create(
         for row, activity in zip(rows, activities, strict=True)
         for criterion in {c.pk: c for c in activity.criteria}.values()  # a criterion once per activity
     )
+    count = len(rows)
+    audit(
+        assessor,
+        AuditEvent.Action.PLAN_CREATED,
+        plan,
+        enrolment=enrolment,
+        summary=f"{assessor} wrote the assessment plan “{title}” with {count} activit{'y' if count == 1 else 'ies'}",
+        detail={"activities": count, "target_dates": sorted({a.target_date.isoformat() for a in activities})},
+    )
     notify(
         recipients=[enrolment.learner],
         kind=Notice.Kind.RECORD_TO_CONFIRM,
@@ -118,8 +128,10 @@ def plan_create(
     return plan
 
 
-def _sign(signable: AssessmentPlan | ProgressReview, *, enrolment: Enrolment, by: User, reauthenticated: bool) -> None:
-    """Set the signer's own timestamp, once. Nothing else on the row changes."""
+def _sign(
+    signable: AssessmentPlan | ProgressReview, *, enrolment: Enrolment, by: User, reauthenticated: bool
+) -> Signer:
+    """Set the signer's own timestamp, once. Nothing else on the row changes. Returns who signed as."""
     if not reauthenticated:
         raise ValidationError({"password": ["Type your password to sign."]})
     signer = signer_for(by, enrolment)
@@ -139,12 +151,22 @@ def _sign(signable: AssessmentPlan | ProgressReview, *, enrolment: Enrolment, by
         raise ValidationError("You have already signed this. A signature is given once.")
     setattr(signable, column, now)
     setattr(signable, signed_by, by)
+    return signer
 
 
 @transaction.atomic
 def plan_sign(*, plan: AssessmentPlan, by: User, reauthenticated: bool) -> AssessmentPlan:
     """The assessor or the learner signs the plan (each once, after typing their password)."""
-    _sign(plan, enrolment=plan.enrolment, by=by, reauthenticated=reauthenticated)
+    enrolment = plan.enrolment
+    signer = _sign(plan, enrolment=enrolment, by=by, reauthenticated=reauthenticated)
+    audit(
+        by,
+        AuditEvent.Action.PLAN_SIGNED,
+        plan,
+        enrolment=enrolment,
+        summary=f"{by} signed the assessment plan “{plan.title}” as the {signer}",
+        detail={"signer": str(signer)},
+    )
     return plan
 
 
@@ -169,6 +191,14 @@ def review_create(
         next_steps=next_steps.strip(),
         created_by=assessor,
     )
+    audit(
+        assessor,
+        AuditEvent.Action.REVIEW_CREATED,
+        review,
+        enrolment=enrolment,
+        summary=f"{assessor} recorded a progress review of “{plan.title}” ({_day(reviewed_on)})",
+        detail={"plan": str(plan.uuid), "reviewed_on": reviewed_on.isoformat()},
+    )
     notify(
         recipients=[enrolment.learner],
         kind=Notice.Kind.RECORD_TO_CONFIRM,
@@ -184,5 +214,18 @@ def review_create(
 @transaction.atomic
 def review_sign(*, review: ProgressReview, by: User, reauthenticated: bool) -> ProgressReview:
     """The assessor or the learner signs the review (each once, after typing their password)."""
-    _sign(review, enrolment=review.plan.enrolment, by=by, reauthenticated=reauthenticated)
+    plan = review.plan
+    signer = _sign(review, enrolment=plan.enrolment, by=by, reauthenticated=reauthenticated)
+    audit(
+        by,
+        AuditEvent.Action.REVIEW_SIGNED,
+        review,
+        enrolment=plan.enrolment,
+        summary=f"{by} signed the progress review of “{plan.title}” ({_day(review.reviewed_on)}) as the {signer}",
+        detail={"plan": str(plan.uuid), "reviewed_on": review.reviewed_on.isoformat(), "signer": str(signer)},
+    )
     return review
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"

@@ -19,8 +19,16 @@ from accounts.models import User
 from accounts.policy import Action, require
 from assessments.models import AssessorRecord, Notice
 from assessments.services.notices import notify
-from portfolio.models import Claim, Enrolment, Evidence, EvidenceVersion, Method
-from portfolio.services.evidence import EvidenceDetails, evidence_create, evidence_submit, mapping_set
+from portfolio.models import AuditEvent, Claim, Enrolment, Evidence, EvidenceVersion, Method
+from portfolio.services.audit import audit
+from portfolio.services.evidence import (
+    EvidenceDetails,
+    create_rows,
+    mapping_detail,
+    numbers_of,
+    replace_mapping,
+    submit_version,
+)
 from units.models import AssessmentCriterion, EvidenceRequirementItem
 
 Kind = AssessorRecord.Kind
@@ -113,7 +121,7 @@ def assessor_record_create(
     errors = _record_errors(kind, details, witness) | claims_errors(accounts)
     if errors:
         raise ValidationError(errors)
-    evidence = evidence_create(
+    evidence = create_rows(
         enrolment=enrolment,
         by=assessor,
         details=EvidenceDetails(
@@ -126,9 +134,22 @@ def assessor_record_create(
         ),
     )
     AssessorRecord.objects.create(evidence=evidence, kind=kind, **_witness_fields(witness))
-    version = mapping_set(version=evidence.current_version, by=assessor, accounts=accounts, items=items)
+    items = list(items)
+    version = replace_mapping(version=evidence.current_version, accounts=accounts, items=items)
     # Every account on a record is the assessor's, not the learner's: say so on the claims.
     Claim.objects.filter(version=version).update(added_by=assessor)
+    # One event for the record as a whole (its evidence, claims and coverage), not one per step.
+    detail = {"kind": kind, **mapping_detail(version, (c.pk for c in accounts), (i.pk for i in items))}
+    if witness is not None:
+        detail["witness"] = witness.name.strip()
+    audit(
+        assessor,
+        AuditEvent.Action.RECORD_CREATED,
+        evidence,
+        enrolment=enrolment,
+        summary=f"{assessor} wrote {_a(Kind(kind).label)} “{version.title}” showing {numbers_of(detail['criteria'])}",
+        detail=detail,
+    )
     notify(
         recipients=[enrolment.learner],
         kind=Notice.Kind.RECORD_TO_CONFIRM,
@@ -139,6 +160,11 @@ def assessor_record_create(
         url=reverse("assessments:record_confirm", args=[evidence.uuid]),
     )
     return evidence
+
+
+def _a(label: str) -> str:
+    """ "an observation record", "a witness testimony"."""
+    return f"{'an' if label[0].lower() in 'aeiou' else 'a'} {label.lower()}"
 
 
 def _witness_fields(witness: WitnessDetails | None) -> dict[str, object]:
@@ -170,4 +196,13 @@ def assessor_record_confirm(*, evidence: Evidence, learner: User, confirmed: boo
         raise ValidationError("This record has already been confirmed.")
     if not confirmed:
         raise ValidationError({"confirmed": ["Tick the box to confirm the record is accurate."]})
-    return evidence_submit(version=draft, by=learner, declared=True, statement=RECORD_CONFIRMATION_STATEMENT)
+    version = submit_version(version=draft, by=learner, declared=True, statement=RECORD_CONFIRMATION_STATEMENT)
+    audit(
+        learner,
+        AuditEvent.Action.RECORD_CONFIRMED,
+        evidence,
+        enrolment=evidence.enrolment,
+        summary=f"{learner} confirmed the assessor's record “{version.title}” is accurate (version {version.number})",
+        detail={"version": version.number, "files_sha256": version.declaration.files_sha256},
+    )
+    return version

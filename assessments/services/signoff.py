@@ -17,7 +17,8 @@ from accounts.models import User
 from assessments.models import Countersignature, Notice, SignOff
 from assessments.selectors import unit_readiness
 from assessments.services.notices import notify
-from portfolio.models import Enrolment
+from portfolio.models import AuditEvent, Enrolment
+from portfolio.services.audit import audit
 from units.models import Unit
 
 
@@ -80,8 +81,20 @@ def unit_sign_off(*, enrolment: Enrolment, unit: Unit, assessor: User, reauthent
     except IntegrityError:
         # Someone signed it off between our check and our insert: the constraint decides.
         raise _signed_off_twice(unit) from None
+    audit(
+        assessor,
+        AuditEvent.Action.UNIT_SIGNED_OFF,
+        sign_off,
+        enrolment=enrolment,
+        summary=f"{_name(assessor)} signed off “{unit.title}” for {_name(enrolment.learner)}",
+        detail={**_unit_detail(unit), "reauthenticated": reauthenticated},
+    )
     _tell_signed_off(enrolment, unit, assessor)
     return sign_off
+
+
+def _unit_detail(unit: Unit) -> dict[str, str]:
+    return {"unit": str(unit.uuid), "unit_title": unit.title, "unit_reference": unit.reference_number}
 
 
 def _tell_signed_off(enrolment: Enrolment, unit: Unit, assessor: User) -> None:
@@ -125,6 +138,15 @@ def unit_countersign(*, sign_off: SignOff, learner: User, reauthenticated: bool)
             )
     except IntegrityError:
         raise twice from None
+    # The sign-off is the object: a countersignature has no public id of its own.
+    audit(
+        learner,
+        AuditEvent.Action.UNIT_COUNTERSIGNED,
+        sign_off,
+        enrolment=enrolment,
+        summary=f"{_name(learner)} countersigned the sign-off of “{unit.title}” by {_name(sign_off.assessor)}",
+        detail={**_unit_detail(unit), "reauthenticated": reauthenticated},
+    )
     notify(
         # The assessor who signed and the one assigned now, if someone else has taken over since.
         recipients=[sign_off.assessor, enrolment.assessor, enrolment.iqa],

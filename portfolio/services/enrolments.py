@@ -6,6 +6,7 @@ enrolment form's field names, so the page can show each message beside its field
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.db.models import Prefetch
 from django.utils import dateformat, timezone
 
 from accounts.models import User
-from portfolio.models import Assignment, EnrolledUnit, Enrolment
+from portfolio.models import Assignment, AuditEvent, EnrolledUnit, Enrolment
+from portfolio.services.audit import audit
 from units.models import GroupUnit, Qualification, RuleGroup, Unit
 
 # The enrolment field that holds the current person for each assignment role, and the role they need.
@@ -39,6 +41,11 @@ class _Errors(dict[str, list[str]]):
 def role_name(role: Assignment.Role) -> str:
     """ "assessor", "IQA": for the middle of a sentence."""
     return role.label if role == Assignment.Role.IQA else role.label.lower()
+
+
+def _person(person: User | None) -> dict[str, Any] | None:
+    """How a person appears in an audit event's detail: public id and name, never the integer key."""
+    return None if person is None else {"uuid": str(person.uuid), "name": str(person)}
 
 
 def _credits(n: int) -> str:
@@ -144,6 +151,22 @@ def enrolment_create(
         for role, person in ((Assignment.Role.ASSESSOR, assessor), (Assignment.Role.IQA, iqa))
         if person is not None
     )
+    audit(
+        by,
+        AuditEvent.Action.ENROLLED,
+        enrolment,
+        enrolment=enrolment,
+        summary=f"{by or 'The system'} enrolled {learner} on {qualification.title}",
+        detail={
+            "learner": _person(learner),
+            "qualification": {"uuid": str(qualification.uuid), "title": qualification.title},
+            "units": [{"uuid": str(u.uuid), "title": u.title} for u in enrolled_units],
+            "assessor": _person(assessor),
+            "iqa": _person(iqa),
+            "start_date": start_date.isoformat(),
+            "planned_end_date": planned_end_date.isoformat(),
+        },
+    )
     return enrolment
 
 
@@ -192,6 +215,7 @@ def enrolment_reassign(
     errors.raise_if_any()
 
     now = timezone.now()
+    previous = User.objects.filter(pk=current_id).first() if current_id is not None else None
     _end_current(locked, role, now, by, reason)
     if person is not None:
         Assignment.objects.create(
@@ -199,4 +223,19 @@ def enrolment_reassign(
         )
     setattr(locked, ROLE_FIELD[role], person)
     locked.save(update_fields=[ROLE_FIELD[role]])
+    name = role_name(role)
+    if person is None:
+        change = f"unassigned {previous} as {name}"
+    elif previous is None:
+        change = f"assigned {person} as {name}"
+    else:
+        change = f"changed the {name} from {previous} to {person}"
+    audit(
+        by,
+        AuditEvent.Action.REASSIGNED,
+        locked,
+        enrolment=locked,
+        summary=f"{by} {change} for {locked.learner}: {reason}",
+        detail={"role": str(role), "from": _person(previous), "to": _person(person), "reason": reason},
+    )
     return locked

@@ -3,12 +3,17 @@
 A draft version is the only thing that changes in place. Submitting locks it; changing submitted
 evidence starts a new draft version that copies the last one, so what an assessor judged stays on
 record exactly as it was.
+
+Each public service writes one audit event in its own transaction. The steps an assessor's record
+is built from (`create_rows`, `replace_mapping`, `submit_version`) write none: the record's
+services in `assessments.services.records` record the act as a whole, once.
 """
 
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +24,7 @@ from accounts.models import User
 from assessments.models import Notice
 from assessments.services.notices import notify
 from portfolio.models import (
+    AuditEvent,
     Claim,
     Declaration,
     Enrolment,
@@ -28,7 +34,10 @@ from portfolio.models import (
     RequirementCoverage,
     VersionFile,
 )
+from portfolio.services.audit import audit
 from units.models import AssessmentCriterion, EvidenceRequirementItem, LearningOutcome
+
+AuditAction = AuditEvent.Action
 
 DECLARATION_STATEMENT = (
     "I declare that this evidence is my own work, that it comes from my own job, and that the "
@@ -77,8 +86,8 @@ def _lock_draft(version: EvidenceVersion) -> EvidenceVersion:
     return locked
 
 
-@transaction.atomic
-def evidence_create(*, enrolment: Enrolment, by: User, details: EvidenceDetails) -> Evidence:
+def create_rows(*, enrolment: Enrolment, by: User, details: EvidenceDetails) -> Evidence:
+    """Evidence with its first draft version. No audit event: callers record their own."""
     _validate_details(details)
     evidence = Evidence.objects.create(enrolment=enrolment, created_by=by)
     version = EvidenceVersion.objects.create(evidence=evidence, number=1, **details.__dict__)
@@ -88,14 +97,43 @@ def evidence_create(*, enrolment: Enrolment, by: User, details: EvidenceDetails)
 
 
 @transaction.atomic
+def evidence_create(*, enrolment: Enrolment, by: User, details: EvidenceDetails) -> Evidence:
+    evidence = create_rows(enrolment=enrolment, by=by, details=details)
+    audit(
+        by,
+        AuditAction.EVIDENCE_CREATED,
+        evidence,
+        enrolment=enrolment,
+        summary=f"{by} created the evidence “{details.title}”",
+        detail={"version": 1, "method": details.method},
+    )
+    return evidence
+
+
+@transaction.atomic
 def evidence_update(*, version: EvidenceVersion, by: User, details: EvidenceDetails) -> EvidenceVersion:
     _validate_details(details)
     version = _lock_draft(version)
+    changed = [field for field, value in details.__dict__.items() if getattr(version, field) != value]
     for field, value in details.__dict__.items():
         setattr(version, field, value)
     version.save(update_fields=[*details.__dict__])
     _check_claims_allowed(version, version.claims.select_related("criterion__outcome__unit"))
+    evidence = version.evidence
+    audit(
+        by,
+        AuditAction.EVIDENCE_EDITED,
+        evidence,
+        enrolment=evidence.enrolment,
+        summary=f"{by} edited the draft of “{version.title}” (version {version.number})"
+        + (f": {', '.join(_field_label(f) for f in changed)}" if changed else ", changing nothing"),
+        detail={"version": version.number, "changed": changed},
+    )
     return version
+
+
+def _field_label(name: str) -> str:
+    return str(EvidenceVersion._meta.get_field(name).verbose_name)
 
 
 @transaction.atomic
@@ -127,6 +165,14 @@ def evidence_new_version(*, evidence: Evidence, by: User) -> EvidenceVersion:
     )
     evidence.current_version = draft
     evidence.save(update_fields=["current_version"])
+    audit(
+        by,
+        AuditAction.EVIDENCE_VERSIONED,
+        evidence,
+        enrolment=evidence.enrolment,
+        summary=f"{by} started version {draft.number} of “{draft.title}”",
+        detail={"version": draft.number, "from_version": latest.number},
+    )
     return draft
 
 
@@ -152,15 +198,48 @@ def _check_claims_allowed(version: EvidenceVersion, claims: Iterable[Claim]) -> 
         raise ValidationError({"method": refusals})
 
 
-@transaction.atomic
-def mapping_set(
+def criteria_by_unit(criterion_ids: Iterable[int]) -> dict[str, list[str]]:
+    """Criterion numbers grouped by unit title ("1.1" alone is ambiguous across units). One query."""
+    rows = (
+        AssessmentCriterion.objects.filter(pk__in=list(criterion_ids))
+        .order_by("outcome__unit__title", "outcome__number", "ordinal")
+        .values_list("outcome__unit__title", "number")
+    )
+    grouped: dict[str, list[str]] = {}
+    for unit, number in rows:
+        grouped.setdefault(unit, []).append(number)
+    return grouped
+
+
+def items_by_unit(item_ids: Iterable[int]) -> dict[str, list[str]]:
+    """Evidence-requirement items ("6c") grouped by unit title. One query."""
+    rows = (
+        EvidenceRequirementItem.objects.filter(pk__in=list(item_ids))
+        .order_by("requirement__unit__title", "requirement__number", "letter")
+        .values_list("requirement__unit__title", "requirement__number", "letter")
+    )
+    grouped: dict[str, list[str]] = {}
+    for unit, number, letter in rows:
+        grouped.setdefault(unit, []).append(f"{number}{letter}")
+    return grouped
+
+
+def numbers_of(grouped: Mapping[str, list[str]]) -> str:
+    """ "1.1, 1.2, 2.3" for a summary; the detail keeps which unit each belongs to."""
+    return ", ".join(n for numbers in grouped.values() for n in numbers)
+
+
+def mapping_detail(version: EvidenceVersion, criterion_ids: Iterable[int], item_ids: Iterable[int]) -> dict[str, Any]:
+    return {"version": version.number, "criteria": criteria_by_unit(criterion_ids), "items": items_by_unit(item_ids)}
+
+
+def replace_mapping(
     *,
     version: EvidenceVersion,
-    by: User,
     accounts: Mapping[AssessmentCriterion, str],
     items: Iterable[EvidenceRequirementItem],
 ) -> EvidenceVersion:
-    """Replace the draft's claims (criterion → account) and requirement items it covers."""
+    """Replace the draft's claims and coverage. No audit event: callers record their own."""
     version = _lock_draft(version)
     enrolled_units = set(version.evidence.enrolment.enrolled_units.values_list("unit_id", flat=True))
     errors: dict[str, list[str]] = {}
@@ -188,6 +267,37 @@ def mapping_set(
     return version
 
 
+@transaction.atomic
+def mapping_set(
+    *,
+    version: EvidenceVersion,
+    by: User,
+    accounts: Mapping[AssessmentCriterion, str],
+    items: Iterable[EvidenceRequirementItem],
+) -> EvidenceVersion:
+    """Replace the draft's claims (criterion → account) and requirement items it covers."""
+    items = list(items)
+    version = _lock_draft(version)  # held to the end, so `before` is what this change replaces
+    before = set(version.claims.values_list("criterion_id", flat=True))
+    version = replace_mapping(version=version, accounts=accounts, items=items)
+    after = {c.pk for c in accounts}
+    detail = mapping_detail(version, after, (i.pk for i in items))
+    detail["added"] = criteria_by_unit(after - before)
+    detail["removed"] = criteria_by_unit(before - after)
+    claimed = numbers_of(detail["criteria"]) or "no criteria"
+    covered = f" and {len(items)} evidence-requirement item{'s' if len(items) != 1 else ''}" if items else ""
+    evidence = version.evidence
+    audit(
+        by,
+        AuditAction.MAPPING_CHANGED,
+        evidence,
+        enrolment=evidence.enrolment,
+        summary=f"{by} mapped “{version.title}” (version {version.number}) to {claimed}{covered}",
+        detail=detail,
+    )
+    return version
+
+
 def files_digest(version: EvidenceVersion) -> str:
     """SHA-256 over the version's file hashes in order: what the learner declared and the assessor judged."""
     digest = hashlib.sha256()
@@ -196,11 +306,8 @@ def files_digest(version: EvidenceVersion) -> str:
     return digest.hexdigest()
 
 
-@transaction.atomic
-def evidence_submit(
-    *, version: EvidenceVersion, by: User, declared: bool, statement: str = DECLARATION_STATEMENT
-) -> EvidenceVersion:
-    """Lock the draft and record the learner's declaration: `statement` is what they ticked."""
+def submit_version(*, version: EvidenceVersion, by: User, declared: bool, statement: str) -> EvidenceVersion:
+    """Lock the draft, record the declaration and tell the assessor. No audit event: callers record their own."""
     version = _lock_draft(version)
     errors: dict[str, str] = {}
     if not declared:
@@ -231,5 +338,23 @@ def evidence_submit(
         kind=Notice.Kind.SUBMITTED,
         text=f"{enrolment.learner} submitted “{version.title}” (version {version.number}) for assessment.",
         url=reverse("assessments:assess", args=[version.evidence.uuid]),
+    )
+    return version
+
+
+@transaction.atomic
+def evidence_submit(
+    *, version: EvidenceVersion, by: User, declared: bool, statement: str = DECLARATION_STATEMENT
+) -> EvidenceVersion:
+    """Lock the draft and record the learner's declaration: `statement` is what they ticked."""
+    version = submit_version(version=version, by=by, declared=declared, statement=statement)
+    evidence = version.evidence
+    audit(
+        by,
+        AuditAction.EVIDENCE_SUBMITTED,
+        evidence,
+        enrolment=evidence.enrolment,
+        summary=f"{by} submitted “{version.title}” version {version.number}",
+        detail={"version": version.number, "files_sha256": version.declaration.files_sha256},
     )
     return version

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from portfolio.filetypes import UnsupportedFile, clean_name, display_name, format_size, sniff, with_extension
-from portfolio.models import Evidence, EvidenceVersion, StoredFile, VersionFile
+from portfolio.models import AuditEvent, Enrolment, Evidence, EvidenceVersion, StoredFile, VersionFile
+from portfolio.services.audit import audit
 from portfolio.services.evidence import VersionLocked, _lock_draft
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class AttachResult:
 def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> AttachResult:
     if not EvidenceVersion.objects.filter(pk=version.pk, status=EvidenceVersion.Status.DRAFT).exists():
         raise VersionLocked()  # fail fast; checked again under the lock before anything is written
-    enrolment_id = version.evidence.enrolment_id
+    enrolment = version.evidence.enrolment
+    enrolment_id = enrolment.pk
     received = upload.name or ""
     name = clean_name(received)
     size, sha256 = _measure(upload, name)
@@ -94,7 +96,7 @@ def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> 
 
     existing = StoredFile.objects.filter(enrolment_id=enrolment_id, sha256=sha256).first()
     if existing is not None:
-        reused = _attach_existing(version, existing, final)
+        reused = _attach_existing(version, existing, final, by=by, enrolment=enrolment)
         if reused is not None:
             return AttachResult(reused, [*notices, f"“{final}” was in this evidence before, so it was added back."])
 
@@ -116,6 +118,7 @@ def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> 
                 uploaded_by=by,
             )
             VersionFile.objects.create(version=version, file=stored, position=_next_position(version))
+            _audit_attached(by, enrolment, version, stored, reused=False)
     except BaseException as error:
         _delete_bytes(storage_name)  # no bytes without a row
         if isinstance(error, IntegrityError):
@@ -125,6 +128,30 @@ def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> 
                 raise _duplicate(version, existing, final) from error
         raise
     return AttachResult(stored, notices)
+
+
+def _file_detail(version: EvidenceVersion, file: StoredFile) -> dict[str, object]:
+    return {
+        "evidence": str(version.evidence.uuid),
+        "version": version.number,
+        "name": file.original_name,
+        "content_type": file.content_type,
+        "size": file.size,
+        "sha256": file.sha256,
+    }
+
+
+def _audit_attached(
+    by: User, enrolment: Enrolment, version: EvidenceVersion, file: StoredFile, *, reused: bool
+) -> None:
+    audit(
+        by,
+        AuditEvent.Action.FILE_ATTACHED,
+        file,
+        enrolment=enrolment,
+        summary=f"{by} attached “{file.original_name}” to “{version.title}” (version {version.number})",
+        detail={**_file_detail(version, file), "reused": reused},
+    )
 
 
 def _measure(upload: UploadedFile, name: str) -> tuple[int, str]:
@@ -154,7 +181,9 @@ def _rename_notices(received: str, cleaned: str, final: str, label: str) -> list
     ]
 
 
-def _attach_existing(version: EvidenceVersion, existing: StoredFile, name: str) -> StoredFile | None:
+def _attach_existing(
+    version: EvidenceVersion, existing: StoredFile, name: str, *, by: User, enrolment: Enrolment
+) -> StoredFile | None:
     """Add a stored file back to the draft it was taken off, or refuse it as a duplicate.
 
     None if the stored file has just been deleted (its last reference removed): store it afresh.
@@ -172,6 +201,7 @@ def _attach_existing(version: EvidenceVersion, existing: StoredFile, name: str) 
             raise _duplicate(version, existing, name)
         # Only earlier versions of this evidence hold it (it was removed from this draft): reuse it.
         VersionFile.objects.create(version=version, file=existing, position=_next_position(version))
+        _audit_attached(by, enrolment, version, existing, reused=True)
         return existing
 
 
@@ -213,10 +243,34 @@ def file_detach(*, version: EvidenceVersion, file: StoredFile, by: User) -> None
     removed, _ = VersionFile.objects.filter(version=version, file=file).delete()
     if not removed:
         raise FileRefused(f"“{file.original_name}” is not attached to this version.", name=file.original_name)
-    if not VersionFile.objects.filter(file=file).exists():
+    orphaned = not VersionFile.objects.filter(file=file).exists()
+    evidence = version.evidence
+    audit(
+        by,
+        AuditEvent.Action.FILE_REMOVED,
+        file,
+        enrolment=evidence.enrolment,
+        summary=f"{by} removed “{file.original_name}” from “{version.title}” (version {version.number})",
+        # `deleted`: no version holds the file any more, so its bytes are deleted too.
+        detail={**_file_detail(version, file), "deleted": orphaned},
+    )
+    if orphaned:
         storage_name = file.storage_name
         file.delete()
         transaction.on_commit(lambda: _delete_bytes(storage_name))
+
+
+@transaction.atomic
+def file_download_record(*, file: StoredFile, by: User, preview: bool = False) -> None:
+    """Record that `by` is being sent a file's bytes: downloaded, or opened in full to preview."""
+    audit(
+        by,
+        AuditEvent.Action.FILE_DOWNLOADED,
+        file,
+        enrolment=file.enrolment,
+        summary=f"{by} {'previewed' if preview else 'downloaded'} “{file.original_name}”",
+        detail={"preview": preview, "name": file.original_name, "size": file.size, "sha256": file.sha256},
+    )
 
 
 def _delete_bytes(storage_name: str) -> None:

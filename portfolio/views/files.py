@@ -2,7 +2,8 @@
 
 Uploads work as a plain form post (redirect with a message per file) and, from upload.js, one
 file per request answered with an HTML fragment: the new row, or the refusal with status 400.
-Downloads and previews stream from storage; nothing is ever served from a public URL.
+Downloads and previews stream from storage; nothing is ever served from a public URL. Each download
+(and each PDF preview) is recorded in the audit trail.
 """
 
 import logging
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 from portfolio.models import Evidence, StoredFile
 from portfolio.selectors import evidence_to_edit, file_for_user
 from portfolio.services.evidence import VersionLocked
-from portfolio.services.files import DuplicateFile, FileRefused, file_attach, file_detach
+from portfolio.services.files import DuplicateFile, FileRefused, file_attach, file_detach, file_download_record
 from portfolio.uploads import rejected_uploads
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,9 @@ def _back_to_edit(evidence: Evidence) -> HttpResponse:
 @require_safe
 def download(request: HttpRequest, uuid: UUID) -> FileResponse:
     stored = file_for_user(request.user, uuid)
-    return _stream(stored, as_attachment=True)
+    response = _stream(stored, as_attachment=True)  # a file missing from storage is a 404, not a download
+    file_download_record(file=stored, by=request.user)
+    return response
 
 
 @login_required
@@ -132,7 +135,13 @@ def preview(request: HttpRequest, uuid: UUID) -> FileResponse:
     stored = file_for_user(request.user, uuid)
     if not (stored.is_image or stored.is_pdf):
         raise Http404("No preview for this kind of file")
-    return _stream(stored, as_attachment=False)
+    response = _stream(stored, as_attachment=False)
+    # A PDF preview is opened on purpose, in full, in its own tab: as much a download as the other.
+    # Image thumbnails load by themselves on every evidence page, so recording them would bury the
+    # trail in page views; the full image is recorded when someone downloads it.
+    if stored.is_pdf:
+        file_download_record(file=stored, by=request.user, preview=True)
+    return response
 
 
 def _stream(stored: StoredFile, *, as_attachment: bool) -> FileResponse:

@@ -5,10 +5,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.models import User
 from accounts.policy import Action, allows, may_take
+from assessments.sampling_selectors import iqa_feedback
 from assessments.selectors import unread_notices
 from portfolio.progress import State, progress_for, tracking_grid
-from portfolio.selectors import enrolment_for_user, enrolments_for_user, evidence_list
+from portfolio.selectors import (
+    active_grants_for_eqa,
+    enrolment_for_user,
+    enrolments_for_user,
+    evidence_list,
+    recent_exports,
+)
 from portfolio.views import enrolments as enrolment_views
 
 LEGEND = list(State)
@@ -26,6 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "legend": LEGEND,
         "can_enrol": may_take(request.user, Action.ENROL_LEARNERS),
         "can_view_caseload": may_take(request.user, Action.VIEW_CASELOAD),
+        # An assessor's IQA feedback: one query, and only for assessors.
+        "iqa_feedback": iqa_feedback(request.user) if request.user.role == User.Role.ASSESSOR else None,
+        "can_grant_access": may_take(request.user, Action.GRANT_ACCESS),
+        # An EQA's access and when it ends: one query, and only for EQAs.
+        "eqa_grants": list(active_grants_for_eqa(request.user)) if request.user.role == User.Role.EQA else None,
     }
     return render(request, "portfolio/home.html", context)
 
@@ -35,12 +48,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def portfolio_detail(request: HttpRequest, uuid: object) -> HttpResponse:
     enrolment = enrolment_for_user(request.user, uuid)
     can_manage = allows(request.user, Action.MANAGE_ENROLMENT, enrolment)
+    can_export = allows(request.user, Action.EXPORT_PORTFOLIO, enrolment)
     context = {
         "enrolment": enrolment,
         "progress": progress_for([enrolment])[enrolment.pk],
         "legend": LEGEND,
         "evidence_list": evidence_list(enrolment),
         "can_edit": allows(request.user, Action.EDIT_EVIDENCE, enrolment),
+        "can_export": can_export,
+        "exports": recent_exports(request.user, enrolment) if can_export else [],
         **enrolment_views.assignments_context(request.user, enrolment, can_manage),
     }
     return render(request, "portfolio/portfolio.html", context)

@@ -204,9 +204,10 @@ def test_home_query_count_is_fixed_with_progress(client, enrolment, learner, dja
         client.get(reverse("portfolio:home"))
 
 
-# session, user, enrolment, enrolled units, 5 progress, evidence list, assignments, assessment plans
+# session, user, enrolment, enrolled units, 5 progress, evidence list, assignments, assessment plans,
+# your recent exports
 # (+ reassign choices for admins)
-PORTFOLIO_PAGE_QUERIES = 12
+PORTFOLIO_PAGE_QUERIES = 13
 # session, user, unread notices, enrolments, enrolled units, 5 progress
 HOME_QUERIES = 10
 
