@@ -1,4 +1,3 @@
-import datetime
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +8,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from accounts.models import User
 from portfolio.demo import demo_data_ensure
-from portfolio.services.enrolments import enrolment_create
 from tests.factories import CentreFactory, UserFactory
-from units.models import Qualification, Unit
+from tests.helpers import enrol
 from units.services import specification_files, specifications_load
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -72,15 +70,7 @@ def staff(db):
 @pytest.fixture
 def enrolment(specifications, learner, assessor, iqa):
     """`learner` on the real OCR qualification with both units, `assessor` and `iqa` assigned."""
-    return enrolment_create(
-        learner=learner,
-        qualification=Qualification.objects.get(),
-        units=list(Unit.objects.all()),
-        assessor=assessor,
-        iqa=iqa,
-        start_date=datetime.date(2026, 9, 1),
-        planned_end_date=datetime.date(2027, 8, 31),
-    )
+    return enrol(learner, assessor=assessor, iqa=iqa)
 
 
 # Real Chromium (Debian's /usr/bin/chromium) driven by Playwright against the live test server.

@@ -3,9 +3,11 @@
 import datetime
 import hashlib
 
-from portfolio.models import EvidenceVersion, Method, StoredFile, VersionFile
+from accounts.models import User
+from portfolio.models import Enrolment, EvidenceVersion, Method, StoredFile, VersionFile
+from portfolio.services.enrolments import enrolment_create
 from portfolio.services.evidence import EvidenceDetails
-from units.models import AssessmentCriterion
+from units.models import AssessmentCriterion, Qualification, Unit
 
 PLAN = "plan-organise-and-control-customer-service-operations"
 MANAGE = "manage-customer-service-operations"
@@ -39,3 +41,17 @@ def attach_file(version: EvidenceVersion, name: str = "notes.pdf", content: byte
     )
     VersionFile.objects.create(version=version, file=stored, position=version.version_files.count())
     return stored
+
+
+def enrol(learner: User, *, assessor: User | None = None, iqa: User | None = None, by: User | None = None) -> Enrolment:
+    """`learner` on the real OCR qualification with both units (the specifications must be loaded)."""
+    return enrolment_create(
+        learner=learner,
+        qualification=Qualification.objects.get(),
+        units=list(Unit.objects.all()),
+        assessor=assessor,
+        iqa=iqa,
+        start_date=datetime.date(2026, 9, 1),
+        planned_end_date=datetime.date(2027, 8, 31),
+        by=by,
+    )

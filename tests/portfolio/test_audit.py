@@ -31,7 +31,7 @@ from assessments.services.records import RecordDetails, assessor_record_confirm,
 from assessments.services.signoff import unit_countersign, unit_sign_off
 from portfolio.models import AuditEvent, Claim, Enrolment, EvidenceVersion
 from portfolio.services.audit import audit
-from portfolio.services.enrolments import enrolment_create, enrolment_reassign
+from portfolio.services.enrolments import enrolment_reassign
 from portfolio.services.evidence import (
     evidence_create,
     evidence_new_version,
@@ -44,8 +44,8 @@ from tests.assessments.test_signoff import make_ready
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_learner_reads_a_unit import log_in_with_the_keyboard
 from tests.factories import UserFactory
-from tests.helpers import MANAGE, PLAN, criterion, details
-from units.models import Qualification, Unit
+from tests.helpers import MANAGE, PLAN, criterion, details, enrol
+from units.models import Unit
 
 Action = AuditEvent.Action
 UTC = datetime.UTC
@@ -147,16 +147,7 @@ def test_enrolling_records_who_enrolled_whom_with_the_people_and_units(
     specifications, learner, assessor, iqa, centre_admin
 ):
     with one_event(Action.ENROLLED) as recorded:
-        enrolment = enrolment_create(
-            learner=learner,
-            qualification=Qualification.objects.get(),
-            units=list(Unit.objects.all()),
-            assessor=assessor,
-            iqa=iqa,
-            start_date=datetime.date(2026, 9, 1),
-            planned_end_date=datetime.date(2027, 8, 31),
-            by=centre_admin,
-        )
+        enrolment = enrol(learner, assessor=assessor, iqa=iqa, by=centre_admin)
     event = recorded.event
     assert_event(event, actor=centre_admin, enrolment=enrolment, obj=enrolment)
     assert event.summary == f"{centre_admin} enrolled {learner} on {enrolment.qualification.title}"
@@ -814,16 +805,7 @@ def test_the_trail_is_only_read(client, iqa, enrolment):
 
 def test_another_portfolios_events_are_not_shown(client, centre_admin, enrolment, centre, specifications):
     other_learner = UserFactory(role=User.Role.LEARNER, centre=centre)
-    other = enrolment_create(
-        learner=other_learner,
-        qualification=Qualification.objects.get(),
-        units=list(Unit.objects.all()),
-        assessor=None,
-        iqa=None,
-        start_date=datetime.date(2026, 9, 1),
-        planned_end_date=datetime.date(2027, 8, 31),
-        by=centre_admin,
-    )
+    other = enrol(other_learner, by=centre_admin)
     make_event(other, at=timezone.now(), summary="Not this portfolio")
     client.force_login(centre_admin)
     assert "Not this portfolio" not in shown(client.get(audit_url(enrolment)))

@@ -12,25 +12,16 @@ from accounts.models import AccessGrant, GrantRevocation, User
 from accounts.policy import Action, allows
 from portfolio.models import AuditEvent
 from portfolio.selectors import enrolments_for_user
-from portfolio.services.enrolments import enrolment_create
 from portfolio.services.grants import access_grant, access_revoke, default_expiry
 from tests.factories import UserFactory
+from tests.helpers import enrol
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def classmate_enrolment(enrolment, assessor, iqa):
-    classmate = UserFactory(role=User.Role.LEARNER, centre=enrolment.centre)
-    return enrolment_create(
-        learner=classmate,
-        qualification=enrolment.qualification,
-        units=list(enrolment.units.all()),
-        assessor=assessor,
-        iqa=iqa,
-        start_date=enrolment.start_date,
-        planned_end_date=enrolment.planned_end_date,
-    )
+    return enrol(UserFactory(role=User.Role.LEARNER, centre=enrolment.centre), assessor=assessor, iqa=iqa)
 
 
 def grant(admin, eqa, *, learners=(), whole_centre=False, days=30):
@@ -63,15 +54,7 @@ def test_chosen_learners_only(enrolment, classmate_enrolment, centre_admin, eqa,
 def test_whole_centre_covers_every_learner_there_and_no_other_centre(
     enrolment, classmate_enrolment, centre_admin, eqa, outsider
 ):
-    elsewhere = enrolment_create(
-        learner=outsider,
-        qualification=enrolment.qualification,
-        units=list(enrolment.units.all()),
-        assessor=None,
-        iqa=None,
-        start_date=enrolment.start_date,
-        planned_end_date=enrolment.planned_end_date,
-    )
+    elsewhere = enrol(outsider)
     grant(centre_admin, eqa, whole_centre=True)
     assert visible(eqa) == {enrolment.pk, classmate_enrolment.pk}
     assert not allows(eqa, Action.VIEW_PORTFOLIO, elsewhere)
