@@ -239,7 +239,8 @@ class SamplingPlan(models.Model):
     iqa = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sampling_plans")
     title = models.CharField(max_length=200)
     stage = models.CharField(max_length=10, choices=Stage.choices)
-    # Empty means "every unit" / "every method" in the IQA's portfolios.
+    # Empty means "every learner" / "every unit" / "every method" in the IQA's portfolios.
+    enrolments = models.ManyToManyField(Enrolment, related_name="+", blank=True, verbose_name="learners")
     units = models.ManyToManyField(Unit, related_name="+", blank=True)
     methods = models.JSONField(default=list, blank=True, help_text="Method values to cover; empty for all.")
     default_rate = models.PositiveSmallIntegerField(help_text="Percent of each assessor's units to sample.")

@@ -1,7 +1,7 @@
 """Forms for IQA sampling. They validate input; `assessments.services.sampling` decides and writes.
 
-Units and assessors are chosen by public UUID from the IQA's own portfolios, listed once per page,
-so a post cannot name a unit or assessor from anywhere else.
+Learners (their portfolios), units and assessors are chosen by public UUID from the IQA's own
+portfolios, listed once per page, so a post cannot name a portfolio, unit or assessor from anywhere else.
 """
 
 from datetime import date
@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import SampleReview, Stage
-from assessments.sampling_selectors import PlanChoices, name_of
-from assessments.services.sampling import ACTIONS_REQUIRED, TITLE_MAX_LENGTH
+from assessments.sampling_selectors import PlanChoices, name_of, portfolio_label
+from assessments.services.plans import TITLE_MAX_LENGTH
+from assessments.services.sampling import ACTIONS_REQUIRED
 from portfolio.forms import DateInput
-from portfolio.models import Method
+from portfolio.models import Enrolment, Method
 from units.models import Unit
 
 RATE_PREFIX = "rate_"
@@ -66,6 +67,13 @@ class SamplingPlanForm(forms.Form):
         initial=25,
         help_text="The share of each assessor's eligible units to sample. Give a new assessor a higher rate below.",
     )
+    enrolments = forms.MultipleChoiceField(
+        label="Learners",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to sample every learner you quality-assure.",
+        error_messages={"invalid_choice": "Choose learners whose portfolios you quality-assure."},
+    )
     units = forms.MultipleChoiceField(
         label="Units",
         required=False,
@@ -91,6 +99,8 @@ class SamplingPlanForm(forms.Form):
 
     def __init__(self, *args: Any, choices: PlanChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.enrolments_by_key: dict[str, Enrolment] = {str(e.uuid): e for e in choices.enrolments}
+        self.fields["enrolments"].choices = [(key, portfolio_label(e)) for key, e in self.enrolments_by_key.items()]
         self.units_by_key: dict[str, Unit] = {str(u.uuid): u for u in choices.units}
         self.assessors_by_key: dict[str, User] = {str(a.uuid): a for a in choices.assessors}
         self.fields["units"].choices = [(key, u.title) for key, u in self.units_by_key.items()]
@@ -126,6 +136,7 @@ class SamplingPlanForm(forms.Form):
         return {
             "title": d["title"],
             "stage": d["stage"],
+            "enrolments": [self.enrolments_by_key[key] for key in d["enrolments"]],
             "units": [self.units_by_key[key] for key in d["units"]],
             "methods": d["methods"],
             "default_rate": d["default_rate"],

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
@@ -51,6 +51,11 @@ def name_of(user: User | None) -> str:
 
 def method_labels(values: Iterable[str]) -> list[str]:
     return [METHOD_LABELS.get(v, v) for v in sorted(values, key=lambda v: METHOD_ORDER.get(v, len(METHOD_ORDER)))]
+
+
+def portfolio_label(enrolment: Enrolment) -> str:
+    """A portfolio in words: its learner and qualification (a learner may hold more than one)."""
+    return f"{name_of(enrolment.learner)} ({enrolment.qualification})"
 
 
 # --- What the record says about a learner's unit ---------------------------------------------------
@@ -163,30 +168,36 @@ def plan_for_iqa(user: User, uuid: object) -> SamplingPlan:
     return plan
 
 
+LEARNER_ORDER = ("learner__last_name", "learner__first_name", "learner__username", "pk")
+
+
 def iqa_enrolments(user: User) -> list[Enrolment]:
-    """The portfolios `user` quality-assures (the policy's scope), with learner, assessor and units (two queries)."""
+    """The portfolios `user` quality-assures (the policy's scope), with learner, qualification, assessor and
+    units (two queries)."""
     return list(
         Enrolment.objects.filter(scope_q(user, Action.QUALITY_ASSURE))
-        .select_related("learner", "assessor")
+        .select_related("learner", "qualification", "assessor")
         .prefetch_related(Prefetch("enrolled_units", queryset=EnrolledUnit.objects.select_related("unit")))
-        .order_by("learner__last_name", "learner__first_name", "learner__username", "pk")
+        .order_by(*LEARNER_ORDER)
     )
 
 
 @dataclass(frozen=True)
 class PlanChoices:
-    """What a new plan may name: the units and assessors of the IQA's portfolios."""
+    """What a new plan may name: the IQA's portfolios (its learners), and their units and assessors."""
 
+    enrolments: list[Enrolment]
     units: list[Unit]
     assessors: list[User]
 
 
 def plan_choices(user: User) -> PlanChoices:
-    """Units and assessors on the portfolios `user` quality-assures (two queries)."""
+    """The portfolios `user` quality-assures, and their units and assessors (two queries)."""
     enrolments = iqa_enrolments(user)
     units = {eu.unit.pk: eu.unit for e in enrolments for eu in e.enrolled_units.all()}
     assessors = {e.assessor.pk: e.assessor for e in enrolments if e.assessor is not None}
     return PlanChoices(
+        enrolments=enrolments,
         units=sorted(units.values(), key=lambda u: (u.title, u.version)),
         assessors=sorted(assessors.values(), key=lambda a: (a.last_name, a.first_name, a.username)),
     )
@@ -194,18 +205,31 @@ def plan_choices(user: User) -> PlanChoices:
 
 @dataclass(frozen=True)
 class PlanScope:
-    """What a plan samples. An empty set of units, methods or assessor rates means every one."""
+    """What a plan samples. An empty set of learners, units, methods or assessor rates means every one."""
 
     stage: str
     default_rate: int
+    enrolments: tuple[Enrolment, ...]  # the learners' portfolios the plan names
     units: tuple[Unit, ...]
     methods: tuple[str, ...]
     rates: dict[int, int]  # assessor id -> rate
     names: dict[int, str]  # assessor id -> name, for the assessors the plan names
 
     @property
+    def enrolment_ids(self) -> frozenset[int]:
+        return frozenset(e.pk for e in self.enrolments)
+
+    @property
     def unit_ids(self) -> frozenset[int]:
         return frozenset(u.pk for u in self.units)
+
+    @property
+    def learners(self) -> list[str]:
+        """Each portfolio the plan names, in words."""
+        return [portfolio_label(e) for e in self.enrolments]
+
+    def covers_enrolment(self, enrolment_id: int) -> bool:
+        return not self.enrolments or enrolment_id in self.enrolment_ids
 
     def covers_unit(self, unit_id: int) -> bool:
         return not self.units or unit_id in self.unit_ids
@@ -230,11 +254,12 @@ class PlanScope:
 
 
 def plan_scope(plan: SamplingPlan) -> PlanScope:
-    """The plan's units and assessor rates (two queries)."""
+    """The plan's learners, units and assessor rates (three queries)."""
     targets = list(plan.targets.select_related("assessor"))
     return PlanScope(
         stage=plan.stage,
         default_rate=plan.default_rate,
+        enrolments=tuple(plan.enrolments.select_related("learner", "qualification").order_by(*LEARNER_ORDER)),
         units=tuple(plan.units.order_by("title", "version")),
         methods=tuple(plan.methods),
         rates={t.assessor_id: t.rate for t in targets},
@@ -242,8 +267,12 @@ def plan_scope(plan: SamplingPlan) -> PlanScope:
     )
 
 
-def scope_refusal(scope: PlanScope, unit: Unit, assessor_id: int | None, assessor: str, facts: UnitFacts) -> str | None:
+def scope_refusal(
+    scope: PlanScope, enrolment: Enrolment, unit: Unit, assessor_id: int | None, assessor: str, facts: UnitFacts
+) -> str | None:
     """Why this learner-unit is outside the plan, in words; None if the plan covers it."""
+    if not scope.covers_enrolment(enrolment.pk):
+        return f"This plan does not sample {name_of(enrolment.learner)}'s portfolio."
     if not scope.covers_unit(unit.pk):
         return f"“{unit.title}” is not one of this plan's units."
     if not scope.covers_assessor(assessor_id):
@@ -403,15 +432,17 @@ def plan_items(plan: SamplingPlan) -> list[SampleItem]:
 
 
 def plan_coverage(plan: SamplingPlan, iqa: User) -> Coverage:
-    """Coverage across assessors, units, methods and learners, and the candidates still to sample (seven queries).
+    """Coverage across assessors, units, methods and learners, and the candidates still to sample (eight queries).
 
-    Scope, portfolios, items, decisions and sign-offs are each one query; everything else is counted here.
+    The scope's learners, units and targets, portfolios (two), items, decisions and sign-offs are each one
+    query; everything else is counted here. Only the learners the plan names count, if it names any.
     """
     scope = plan_scope(plan)
-    enrolments = iqa_enrolments(iqa)
+    in_scope = iqa_enrolments(iqa)
+    enrolments = [e for e in in_scope if scope.covers_enrolment(e.pk)]
     items = plan_items(plan)
-    in_scope_ids = {e.pk for e in enrolments}
-    all_ids = in_scope_ids | {i.enrolment_id for i in items}
+    in_scope_ids = {e.pk for e in in_scope}
+    all_ids = {e.pk for e in enrolments} | {i.enrolment_id for i in items}
     facts = decision_facts(all_ids, scope.unit_ids)
     sign_offs = sign_offs_by_unit(all_ids)
     item_by_pair = {(i.enrolment_id, i.unit_id): i for i in items}
@@ -439,7 +470,9 @@ def plan_coverage(plan: SamplingPlan, iqa: User) -> Coverage:
             candidate = learner_unit(enrolment, enrolled.unit)
             if not is_eligible(plan.stage, candidate.facts, candidate.sign_off) or candidate.item is not None:
                 continue
-            if scope_refusal(scope, enrolled.unit, candidate.assessor_id, candidate.assessor_name, candidate.facts):
+            if scope_refusal(
+                scope, enrolment, enrolled.unit, candidate.assessor_id, candidate.assessor_name, candidate.facts
+            ):
                 continue
             eligible.append(candidate)
     sampled = []
@@ -697,3 +730,63 @@ def iqa_feedback(user: User, limit: int = FEEDBACK_ON_HOME) -> list[SampleReview
         .select_related("item__enrolment__learner", "item__unit", "item__assessor", "reviewed_by")
         .order_by("-reviewed_at", "-id")[:limit]
     )
+
+
+# --- A portfolio's quality records -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QualityRecord:
+    """One sampled unit of a portfolio, with its latest IQA review if there is one."""
+
+    item: SampleItem  # with unit and plan
+    review: SampleReview | None  # the latest, with its reviewer
+    unit_ready: bool  # the unit's latest summative review, in whichever sample, agrees with its sign-off
+
+    @property
+    def stage(self) -> str:
+        return Stage(self.item.plan.stage).label
+
+    @property
+    def outcome(self) -> str:
+        return self.review.get_outcome_display() if self.review else "Not reviewed yet"
+
+    @property
+    def reviewer(self) -> str:
+        return name_of(self.review.reviewed_by) if self.review else ""
+
+    @property
+    def ready_to_claim(self) -> bool:
+        """Shown on the summative agreement that made the unit ready, not on its other samples."""
+        review = self.review
+        summative_agreement = (
+            review is not None and review.stage == Stage.SUMMATIVE and review.outcome == SampleReview.Outcome.AGREE
+        )
+        return self.unit_ready and summative_agreement
+
+
+def portfolio_quality_records(enrolment: Enrolment) -> list[QualityRecord]:
+    """The portfolio's sampled units, each with its latest IQA review and whether the unit is ready to
+    claim, by unit (one query, however many units are sampled or reviewed)."""
+    # As `assessments.selectors.with_quality_assurance` reads it: the newest summative review of the unit's sign-off.
+    unit_summative = SampleReview.objects.filter(
+        sign_off__enrolment=OuterRef("enrolment_id"), sign_off__unit=OuterRef("unit_id"), stage=Stage.SUMMATIVE
+    ).order_by("-reviewed_at", "-id")
+    items = (
+        SampleItem.objects.filter(enrolment=enrolment)
+        .annotate(
+            # Each item joined to its newest review only (none: no row joined), with the reviewer.
+            latest=FilteredRelation("reviews", condition=Q(reviews__pk=_latest_review("pk"))),
+            unit_qa_outcome=Subquery(unit_summative.values("outcome")[:1]),
+        )
+        .select_related("unit", "plan", "latest__reviewed_by")
+        .order_by("unit__title", "unit__version", "plan__created_at", "pk")
+    )
+    return [
+        QualityRecord(
+            item=item,
+            review=getattr(item, "latest", None),  # the ORM sets it only where a review was joined
+            unit_ready=item.unit_qa_outcome == SampleReview.Outcome.AGREE,
+        )
+        for item in items
+    ]

@@ -25,6 +25,18 @@ from portfolio.services.audit import audit
 from units.models import AssessmentCriterion
 
 TITLE_MAX_LENGTH = 200
+
+
+def clean_title(title: str, errors: dict[str, list[str]]) -> str:
+    """A plan's title, stripped; a missing or overlong one is added to `errors` under "title"."""
+    title = title.strip()
+    if not title:
+        errors["title"] = ["Give the plan a title."]
+    elif len(title) > TITLE_MAX_LENGTH:
+        errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+    return title
+
+
 MAX_ACTIVITIES = 30
 
 
@@ -83,11 +95,7 @@ def plan_create(
     """Write a plan with its activities and tell the learner it awaits their signature."""
     require(assessor, Action.ASSESS, enrolment)  # the views check too; no other caller can skip it
     errors: dict[str, list[str]] = {}
-    title = title.strip()
-    if not title:
-        errors["title"] = ["Give the plan a title."]
-    elif len(title) > TITLE_MAX_LENGTH:
-        errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+    title = clean_title(title, errors)
     if activity_errors := _activity_errors(enrolment, activities):
         errors["activities"] = activity_errors
     if errors:

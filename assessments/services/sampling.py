@@ -27,16 +27,17 @@ from assessments.sampling_selectors import (
     name_of,
     own_part,
     plan_scope,
+    portfolio_label,
     sampled_assessor,
     scope_refusal,
     unit_decisions,
 )
 from assessments.services.notices import notify
+from assessments.services.plans import clean_title
 from portfolio.models import AuditEvent, EnrolledUnit, Enrolment, Method
 from portfolio.services.audit import audit
 from units.models import Unit
 
-TITLE_MAX_LENGTH = 200
 Outcome = SampleReview.Outcome
 
 ACTIONS_REQUIRED = "Say what the assessor must do: disagreeing needs actions for the assessor."
@@ -68,32 +69,37 @@ def sampling_plan_create(
     methods: Iterable[str],
     default_rate: int,
     assessor_rates: Mapping[User, int | None],
+    enrolments: Iterable[Enrolment] = (),
 ) -> SamplingPlan:
     """Write an IQA's sampling plan for the portfolios they quality-assure.
 
-    `units` and `methods` narrow the plan (empty: every one). `assessor_rates` names the assessors
-    sampled, each with their own rate or None for `default_rate` (empty: every assessor, at it).
+    `enrolments` (the learners' portfolios), `units` and `methods` narrow the plan (empty: every one).
+    `assessor_rates` names the assessors sampled, each with their own rate or None for `default_rate`
+    (empty: every assessor, at it).
     """
-    units, methods = list(dict.fromkeys(units)), list(dict.fromkeys(methods))
+    learners, units, methods = list(dict.fromkeys(enrolments)), list(dict.fromkeys(units)), list(dict.fromkeys(methods))
     if iqa.role != User.Role.IQA or iqa.centre_id is None:
         raise ValidationError("Only an IQA at a centre can build a sampling plan.")
-    enrolments = Enrolment.objects.filter(scope_q(iqa, Action.QUALITY_ASSURE))
+    ours = Enrolment.objects.filter(scope_q(iqa, Action.QUALITY_ASSURE))
     errors: dict[str, list[str]] = {}
-    title = title.strip()
-    if not title:
-        errors["title"] = ["Give the plan a title."]
-    elif len(title) > TITLE_MAX_LENGTH:
-        errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+    title = clean_title(title, errors)
     if stage not in Stage.values:
         errors["stage"] = ["Choose interim or summative sampling."]
     if error := _rate_error(default_rate):
         errors["default_rate"] = [error]
-    ours = set(EnrolledUnit.objects.filter(enrolment__in=enrolments).values_list("unit_id", flat=True))
-    if foreign := [u for u in units if u.pk not in ours]:
+    if learners:
+        assured = set(ours.filter(pk__in=[e.pk for e in learners]).values_list("pk", flat=True))
+        if foreign_learners := [e for e in learners if e.pk not in assured]:
+            errors["enrolments"] = [
+                f"{portfolio_label(e)} is not a portfolio you quality-assure, so a plan of yours cannot sample it."
+                for e in foreign_learners
+            ]
+    our_units = set(EnrolledUnit.objects.filter(enrolment__in=ours).values_list("unit_id", flat=True))
+    if foreign := [u for u in units if u.pk not in our_units]:
         errors["units"] = [f"“{u.title}” is not a unit on any portfolio you quality-assure." for u in foreign]
     if unknown := [m for m in methods if m not in Method.values]:
         errors["methods"] = [f"“{m}” is not an assessment method." for m in unknown]
-    assessing = set(enrolments.exclude(assessor=None).values_list("assessor_id", flat=True))
+    assessing = set(ours.exclude(assessor=None).values_list("assessor_id", flat=True))
     for assessor, rate in assessor_rates.items():
         if assessor.pk not in assessing:
             errors.setdefault("assessors", []).append(f"{name_of(assessor)} assesses none of your portfolios.")
@@ -105,6 +111,7 @@ def sampling_plan_create(
     plan = SamplingPlan.objects.create(
         centre_id=iqa.centre_id, iqa=iqa, title=title, stage=stage, methods=methods, default_rate=default_rate
     )
+    plan.enrolments.set(learners)
     plan.units.set(units)
     targets = SamplingTarget.objects.bulk_create(
         SamplingTarget(plan=plan, assessor=assessor, rate=default_rate if rate is None else rate)
@@ -119,6 +126,7 @@ def sampling_plan_create(
         detail={
             "stage": stage,
             "default_rate": default_rate,
+            "enrolments": [str(e.uuid) for e in learners],
             "units": [str(u.uuid) for u in units],
             "methods": methods,
             "targets": {str(t.assessor.uuid): t.rate for t in targets},
@@ -170,7 +178,7 @@ def _add(plan: SamplingPlan, enrolment: Enrolment, unit: Unit, by: User) -> Samp
         )
     assessor_id = sampled_assessor(plan.stage, facts, sign_off)
     assessor = User.objects.get(pk=assessor_id)
-    if refusal := scope_refusal(plan_scope(plan), unit, assessor_id, name_of(assessor), facts):
+    if refusal := scope_refusal(plan_scope(plan), enrolment, unit, assessor_id, name_of(assessor), facts):
         raise ValidationError(refusal)
     if SampleItem.objects.filter(plan=plan, enrolment=enrolment, unit=unit).exists():
         raise _twice(enrolment, unit)

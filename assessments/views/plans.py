@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from assessments.plan_forms import ACTIVITIES_PREFIX, ActivityFormSet, BaseActiv
 from assessments.plan_selectors import plan_for_user, plan_page, plan_to_copy, review_for_user
 from assessments.services import plans as services
 from assessments.services.plans import Signer, signer_for
+from config.http import see_other
 from portfolio import mapping
 from portfolio.models import Enrolment
 from portfolio.progress import State
@@ -30,13 +31,6 @@ from portfolio.selectors import enrolment_for_user
 from units.models import AssessmentCriterion
 
 PLAN_SIGN_PREFIX = "plan-sign"
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303: after a POST the browser follows with a GET, so a reload never repeats the write."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _plan_url(plan: AssessmentPlan, anchor: str = "") -> str:
@@ -90,7 +84,7 @@ def plan_create(request: HttpRequest, uuid: object) -> HttpResponse:
             plan_forms.add_service_errors(form, error)
         else:
             messages.success(request, "Plan saved, and the learner has been asked to sign it. Sign it yourself below.")
-            return _see_other(_plan_url(plan, "signatures"))
+            return see_other(_plan_url(plan, "signatures"))
     context = {
         "enrolment": enrolment,
         "form": form,
@@ -171,7 +165,7 @@ def plan_sign(request: HttpRequest, uuid: object) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"You have signed the plan as the {signer}.")
-    return _see_other(_plan_url(plan, "signatures"))
+    return see_other(_plan_url(plan, "signatures"))
 
 
 @require_POST
@@ -189,7 +183,7 @@ def review_sign(request: HttpRequest, uuid: object) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"You have signed the review as the {signer}.")
-    return _see_other(_plan_url(plan, f"review-{review.uuid}"))
+    return see_other(_plan_url(plan, f"review-{review.uuid}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +206,6 @@ def review_create(request: HttpRequest, uuid: object) -> HttpResponse:
             messages.success(
                 request, "Review saved, and the learner has been asked to sign it. Sign it yourself below."
             )
-            return _see_other(_plan_url(plan, f"review-{review.uuid}"))
+            return see_other(_plan_url(plan, f"review-{review.uuid}"))
     context = {"plan": plan, "enrolment": plan.enrolment, "form": form, "activities": plan.activities.all()}
     return render(request, "assessments/plans/review_create.html", context)

@@ -4,7 +4,7 @@ the learner's confirmation that one is accurate, which submits it for judgement.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -13,16 +13,10 @@ from accounts.policy import Action, require
 from assessments.models import AssessorRecord
 from assessments.record_forms import RecordForm, kind_from
 from assessments.services import records as services
+from config.http import see_other
 from portfolio import mapping
 from portfolio.models import Claim, Evidence
 from portfolio.selectors import enrolment_for_user, evidence_for_user
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303: after a POST the browser follows with a GET, so a reload never repeats the write."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _evidence_url(evidence: Evidence) -> str:
@@ -58,7 +52,7 @@ def record_create(request: HttpRequest, uuid: object) -> HttpResponse:
                 errors = form.add_service_errors(error)
             else:
                 messages.success(request, "Record saved. The learner has been asked to confirm it is accurate.")
-                return _see_other(_evidence_url(evidence))
+                return see_other(_evidence_url(evidence))
     else:
         form = RecordForm(initial={"kind": kind_from(request.GET.get("kind"))}, kind_url=kind_url)
         selection = mapping.Selection()
@@ -82,7 +76,7 @@ def record_confirm(request: HttpRequest, uuid: object) -> HttpResponse:
     if record is None or draft is None:
         # Not a record, or confirmed already (another tab, the notice followed twice): show the evidence.
         messages.info(request, "There is nothing here to confirm: this evidence is not awaiting your confirmation.")
-        return _see_other(_evidence_url(evidence))
+        return see_other(_evidence_url(evidence))
     error = ""
     if request.method == "POST":
         try:
@@ -93,7 +87,7 @@ def record_confirm(request: HttpRequest, uuid: object) -> HttpResponse:
             error = " ".join(problem.messages)
         else:
             messages.success(request, "Thank you. The record is confirmed and has gone to your assessor for judgement.")
-            return _see_other(_evidence_url(evidence))
+            return see_other(_evidence_url(evidence))
     context = {
         "evidence": evidence,
         "record": record,

@@ -9,7 +9,7 @@ plan's IQA signs a review.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,17 +30,11 @@ from assessments.sampling_selectors import (
 )
 from assessments.services.sampling import sample_add as add_to_sample
 from assessments.services.sampling import sample_review_sign, sampling_plan_create
+from config.http import see_other
 from portfolio.models import Enrolment
 from units.models import Unit
 
 REVIEW_TEMPLATE = "assessments/sampling/review.html"
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303: after a POST the browser follows with a GET, so a reload never repeats the write."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _plan_url(plan: SamplingPlan, anchor: str = "") -> str:
@@ -74,8 +68,8 @@ def plan_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Sampling plan “{plan.title}” saved. Choose the learners' units to sample below."
             )
-            return _see_other(_plan_url(plan, "candidates"))
-    context = {"form": form, "choices": choices, "has_portfolios": bool(choices.units)}
+            return see_other(_plan_url(plan, "candidates"))
+    context = {"form": form, "choices": choices, "has_portfolios": bool(choices.enrolments)}
     return render(request, "assessments/sampling/create.html", context)
 
 
@@ -122,9 +116,9 @@ def sample_add(request: HttpRequest, uuid: object) -> HttpResponse:
     except ValidationError as error:
         for text in error.messages:
             messages.error(request, f"Not added to the sample. {text}")
-        return _see_other(_plan_url(plan, "candidates"))
+        return see_other(_plan_url(plan, "candidates"))
     messages.success(request, f"Added “{unit.title}” for {name_of(enrolment.learner)} to the sample.")
-    return _see_other(_plan_url(plan, "sampled"))
+    return see_other(_plan_url(plan, "sampled"))
 
 
 # --- Reviewing a sampled unit ----------------------------------------------------------------------
@@ -203,4 +197,4 @@ def sample_review(request: HttpRequest, uuid: object) -> HttpResponse:
         request,
         f"Your review is signed: {review.get_outcome_display().lower()}. The assessor sees it on their home page.",
     )
-    return _see_other(_item_url(item, "reviews"))
+    return see_other(_item_url(item, "reviews"))

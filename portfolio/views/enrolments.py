@@ -5,24 +5,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.policy import Action, allows, require, role_required
+from config.http import see_other
 from portfolio.forms import EnrolmentForm, ReassignForm
 from portfolio.models import Assignment, Enrolment
 from portfolio.selectors import enrolment_for_user
 from portfolio.services.enrolments import enrolment_create, enrolment_reassign, role_name
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    """303: after a POST the browser follows with a GET, so a reload never repeats the write."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _portfolio_url(enrolment: Enrolment) -> str:
@@ -77,7 +71,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error)  # a dict of field errors lands beside each field
             else:
                 messages.success(request, f"{enrolment.learner} is enrolled on {enrolment.qualification.title}.")
-                return _see_other(_portfolio_url(enrolment))
+                return see_other(_portfolio_url(enrolment))
     else:
         # ?qualification=<uuid> picks which units to list (the htmx swap sends it).
         form = EnrolmentForm(initial={"qualification": request.GET.get("qualification")}, centre_id=centre_id)
@@ -97,7 +91,7 @@ def reassign(request: HttpRequest, uuid: str) -> HttpResponse:
     if not form.is_valid():
         problems = " ".join(m for errors in form.errors.values() for m in errors)
         messages.error(request, f"The assignment was not changed. {problems}")
-        return _see_other(_portfolio_url(enrolment))
+        return see_other(_portfolio_url(enrolment))
     role, person = form.cleaned_data["role"], form.cleaned_data["person"]
     try:
         enrolment_reassign(
@@ -108,4 +102,4 @@ def reassign(request: HttpRequest, uuid: str) -> HttpResponse:
     else:
         done = f"{person} is now the {role_name(role)}." if person else f"The {role_name(role)} is unassigned."
         messages.success(request, done)
-    return _see_other(_portfolio_url(enrolment))
+    return see_other(_portfolio_url(enrolment))

@@ -14,12 +14,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.policy import Action, require
+from config.http import see_other
 from portfolio.models import ExportJob
 from portfolio.selectors import enrolment_for_user, export_job_for_user
 from portfolio.services.audit import Action as Audit
 from portfolio.services.audit import audit
 from portfolio.services.exports import can_retry, export_request, export_retry
-from portfolio.views.enrolments import _see_other
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def export_create(request: HttpRequest, uuid: object) -> HttpResponse:
     job = export_request(
         enrolment=enrolment, by=request.user, include_originals=request.POST.get("include_originals") == "on"
     )
-    return _see_other(reverse("portfolio:export", args=[job.uuid]))
+    return see_other(reverse("portfolio:export", args=[job.uuid]))
 
 
 def _context(job: ExportJob) -> dict[str, object]:
@@ -62,7 +62,7 @@ def export_retry_view(request: HttpRequest, uuid: object) -> HttpResponse:
         export_retry(job=job, by=request.user)
     else:
         messages.info(request, "This export is not stuck or failed, so there is nothing to try again.")
-    return _see_other(reverse("portfolio:export", args=[job.uuid]))
+    return see_other(reverse("portfolio:export", args=[job.uuid]))
 
 
 @require_safe

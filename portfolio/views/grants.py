@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import Action, role_required
+from config.http import see_other
 from portfolio.forms import GrantForm, RevokeForm
 from portfolio.selectors import grant_for_admin, grants_for_centre
 from portfolio.services.grants import access_grant, access_revoke, default_expiry
-from portfolio.views.enrolments import _see_other
 
 
 @require_http_methods(["GET"])
@@ -48,7 +48,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, problems)
         else:
             messages.success(request, f"{grant.eqa} has read-only access until {data['expires_on']:%d %B %Y}.")
-            return _see_other(reverse("portfolio:grants"))
+            return see_other(reverse("portfolio:grants"))
     return render(request, "portfolio/grants/form.html", {"form": form})
 
 
@@ -64,4 +64,4 @@ def grant_revoke(request: HttpRequest, uuid: object) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{grant.eqa}'s access has ended.")
-    return _see_other(reverse("portfolio:grants"))
+    return see_other(reverse("portfolio:grants"))

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from accounts.policy import Action, allows, may_take
-from assessments.sampling_selectors import iqa_feedback
+from assessments.sampling_selectors import iqa_feedback, portfolio_quality_records
 from assessments.selectors import unread_notices
 from portfolio.progress import State, progress_for, tracking_grid
 from portfolio.selectors import (
@@ -49,6 +49,7 @@ def portfolio_detail(request: HttpRequest, uuid: object) -> HttpResponse:
     enrolment = enrolment_for_user(request.user, uuid)
     can_manage = allows(request.user, Action.MANAGE_ENROLMENT, enrolment)
     can_export = allows(request.user, Action.EXPORT_PORTFOLIO, enrolment)
+    can_view_quality = allows(request.user, Action.VIEW_QUALITY_RECORDS, enrolment)
     context = {
         "enrolment": enrolment,
         "progress": progress_for([enrolment])[enrolment.pk],
@@ -57,6 +58,9 @@ def portfolio_detail(request: HttpRequest, uuid: object) -> HttpResponse:
         "can_edit": allows(request.user, Action.EDIT_EVIDENCE, enrolment),
         "can_export": can_export,
         "exports": recent_exports(request.user, enrolment) if can_export else [],
+        # IQA samples and their latest reviews: one query, and only for those who may read them.
+        "can_view_quality": can_view_quality,
+        "quality_records": portfolio_quality_records(enrolment) if can_view_quality else [],
         **enrolment_views.assignments_context(request.user, enrolment, can_manage),
     }
     return render(request, "portfolio/portfolio.html", context)

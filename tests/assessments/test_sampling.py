@@ -17,6 +17,7 @@ from assessments.sampling_selectors import (
     current_fingerprint,
     iqa_feedback,
     plan_coverage,
+    portfolio_quality_records,
     sample_page,
 )
 from assessments.selectors import SignOffStatus, is_ready_to_claim, sign_off_for, sign_off_status
@@ -439,6 +440,27 @@ def test_the_latest_summative_review_decides(summative_item, iqa, enrolment, pla
     assert is_ready_to_claim(sign_off_for(enrolment, plan_unit))
 
 
+def test_the_portfolios_quality_records_show_ready_to_claim_on_the_agreement_that_decides(
+    summative_item, iqa, enrolment, plan_unit
+):
+    review(summative_item, iqa)
+    (record,) = portfolio_quality_records(enrolment)
+    assert (record.item, record.outcome, record.reviewer, record.ready_to_claim) == (
+        summative_item,
+        "Agree with the assessor",
+        iqa.get_full_name(),
+        True,
+    )
+    again = sample_add(plan=new_plan(iqa, Stage.SUMMATIVE, title="Again"), enrolment=enrolment, unit=plan_unit, by=iqa)
+    records = portfolio_quality_records(enrolment)
+    assert [(r.item, r.outcome, r.ready_to_claim) for r in records] == [
+        (summative_item, "Agree with the assessor", True),
+        (again, "Not reviewed yet", False),
+    ]
+    review(again, iqa, Outcome.DISAGREE, actions="Recheck 3.2.")  # the newest summative review decides
+    assert [r.ready_to_claim for r in portfolio_quality_records(enrolment)] == [False, False]
+
+
 def test_an_interim_agreement_does_not_make_a_unit_ready(enrolment, assessor, iqa, plan_unit, signed_off):
     item = sample_add(plan=new_plan(iqa), enrolment=enrolment, unit=plan_unit, by=iqa)
     review(item, iqa)
@@ -498,6 +520,53 @@ def test_coverage_counts_eligible_sampled_and_the_shortfall_per_assessor(caseloa
     assert "Bo Learner has not been sampled." in lacks
 
 
+def test_a_plan_limited_to_one_learner_offers_only_that_learners_units(caseloads, iqa):
+    bo, lena = caseloads["bo"], caseloads["lena"]
+    plan = new_plan(iqa, enrolments=[bo])
+    assert list(plan.enrolments.all()) == [bo]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SAMPLING_PLAN_CREATED)
+    assert event.detail["enrolments"] == [str(bo.uuid)]
+    coverage = plan_coverage(plan, iqa)
+    assert coverage.scope.learners == [f"Bo Learner ({bo.qualification})"]
+    assert [(c.learner_name, c.unit.key) for c in coverage.candidates] == [("Bo Learner", PLAN)]
+    assert {(u.unit.key, u.eligible) for u in coverage.units} == {(PLAN, 1), (MANAGE, 0)}
+    assert [(a.name, a.eligible) for a in coverage.assessors] == [(caseloads["asha"].get_full_name(), 1)]
+    # Lena's units are eligible too, but not in this plan.
+    with pytest.raises(ValidationError, match=f"This plan does not sample {lena.learner.get_full_name()}'s portfolio"):
+        sample_add(plan=plan, enrolment=lena, unit=Unit.objects.get(key=MANAGE), by=iqa)
+    assert not SampleItem.objects.exists()
+
+
+def test_coverage_counts_only_the_learners_the_plan_names(caseloads, iqa):
+    bo, cy = caseloads["bo"], caseloads["cy"]
+    plan = new_plan(iqa, enrolments=[bo, cy])
+    coverage = plan_coverage(plan, iqa)
+    assert [(r.name, r.eligible, r.sampled) for r in coverage.learners] == [("Bo Learner", 1, 0), ("Cy Learner", 1, 0)]
+    never = [text for text in coverage.lacks if text.endswith("Learner has not been sampled.")]
+    assert never == ["Bo Learner has not been sampled.", "Cy Learner has not been sampled."]
+    sample_add(plan=plan, enrolment=bo, unit=Unit.objects.get(key=PLAN), by=iqa)
+    coverage = plan_coverage(plan, iqa)
+    assert [(r.name, r.eligible, r.sampled) for r in coverage.learners] == [("Bo Learner", 1, 1), ("Cy Learner", 1, 0)]
+    lena = caseloads["lena"].learner.get_full_name()
+    assert "Cy Learner has not been sampled." in coverage.lacks
+    assert not [text for text in coverage.lacks if text.startswith((lena, "Bo Learner"))]
+
+
+def test_a_plan_refuses_a_portfolio_the_iqa_does_not_quality_assure(enrolment, iqa, assessor, centre):
+    colleague = UserFactory(role=User.Role.IQA, centre=centre)
+    theirs = portfolio(centre, colleague, assessor, "Zed")
+    with pytest.raises(ValidationError) as caught:
+        new_plan(iqa, enrolments=[enrolment, theirs])
+    assert caught.value.message_dict == {
+        "enrolments": [
+            f"Zed Learner ({theirs.qualification}) is not a portfolio you quality-assure, "
+            "so a plan of yours cannot sample it."
+        ]
+    }
+    assert not SamplingPlan.objects.exists()
+    assert sampling_events() == []
+
+
 def test_a_plan_naming_assessors_covers_only_them(caseloads, iqa):
     plan = new_plan(iqa, assessor_rates={caseloads["dev"]: 100})
     coverage = plan_coverage(plan, iqa)
@@ -551,8 +620,8 @@ def grow(centre, iqa, assessor, learners: int) -> None:
 def test_coverage_query_count_does_not_grow(interim_item, iqa, assessor, centre, django_assert_num_queries, learners):
     grow(centre, iqa, assessor, learners)
     plan = SamplingPlan.objects.get()
-    # plan units, targets, portfolios, their units, the plan's items, decision facts, sign-offs
-    with django_assert_num_queries(7):
+    # plan learners, units, targets, portfolios, their units, the plan's items, decision facts, sign-offs
+    with django_assert_num_queries(8):
         coverage = plan_coverage(plan, iqa)
     assert len(coverage.sampled) == learners + 1
 
@@ -567,6 +636,24 @@ def test_sample_page_query_count_does_not_grow(
     with django_assert_num_queries(6):
         page = sample_page(interim_item)
     assert len(page.versions) == learners + 1
+
+
+@pytest.mark.parametrize("samples", [0, 3])
+def test_a_portfolios_quality_records_are_one_query(
+    interim_item, iqa, assessor, enrolment, django_assert_num_queries, samples
+):
+    review(interim_item, iqa)
+    decided(enrolment, assessor, ("1.1",), unit_key=MANAGE)
+    for n in range(samples):  # more samples of the same portfolio, reviewed again and again
+        item = sample_add(
+            plan=new_plan(iqa, title=f"More {n}"), enrolment=enrolment, unit=Unit.objects.get(key=MANAGE), by=iqa
+        )
+        review(item, iqa)
+        review(item, iqa, Outcome.DISAGREE, actions="Add feedback.")
+    with django_assert_num_queries(1):
+        records = portfolio_quality_records(enrolment)
+        assert [r.reviewer for r in records] == [iqa.get_full_name()] * (samples + 1)
+    assert [r.outcome for r in records][:samples] == ["Disagree: actions for the assessor"] * samples
 
 
 @pytest.mark.parametrize("learners", [0, 3])

@@ -11,7 +11,9 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import SampleItem, SampleReview, SamplingPlan, Stage
 from assessments.sampling_selectors import current_fingerprint
+from assessments.services.sampling import sample_add
 from portfolio.models import AuditEvent, Enrolment, Method
+from portfolio.services.grants import access_grant
 from tests.assessments.test_sampling import (
     decided,
     grow,
@@ -24,6 +26,7 @@ from tests.assessments.test_sampling import (
 )
 from tests.factories import UserFactory
 from tests.helpers import MANAGE, PLAN
+from tests.portfolio.test_evidence_views import PORTFOLIO_PAGE_QUERIES
 from units.models import Unit
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
@@ -42,6 +45,10 @@ def add_url(plan: SamplingPlan) -> str:
 
 def item_url(item: SampleItem) -> str:
     return reverse("assessments:sample_review", args=[item.uuid])
+
+
+def portfolio_url(enrolment: Enrolment) -> str:
+    return reverse("portfolio:portfolio", args=[enrolment.uuid])
 
 
 def text(response) -> str:
@@ -171,6 +178,41 @@ def test_a_rate_without_ticking_anyone_names_every_assessor(client, enrolment, i
     client.post(NEW, {"title": "Plan", "stage": Stage.INTERIM, "default_rate": "20", f"rate_{other.uuid}": "100"})
     plan = SamplingPlan.objects.get()
     assert {(t.assessor, t.rate) for t in plan.targets.all()} == {(assessor, 20), (other, 100)}
+
+
+def test_a_plan_for_some_learners_is_made_and_shown_on_the_page(client, enrolment, iqa, assessor, centre):
+    other = portfolio(centre, iqa, assessor, "Bo")
+    client.force_login(iqa)
+    page = client.get(NEW).content.decode()
+    label = f"{enrolment.learner.get_full_name()} ({enrolment.qualification})"
+    assert f'name="enrolments" value="{enrolment.uuid}"' in page  # public ids only, never integer keys
+    assert label in html.unescape(page)
+    assert f'value="{enrolment.pk}"' not in page
+    data = {"title": "Lena only", "stage": Stage.INTERIM, "default_rate": "25", "enrolments": [str(enrolment.uuid)]}
+    response = client.post(NEW, data)
+    assert response.status_code == 303
+    plan = SamplingPlan.objects.get()
+    assert list(plan.enrolments.all()) == [enrolment]
+    decided(enrolment, assessor)
+    decided(other, assessor)
+    words = text(client.get(plan_url(plan)))
+    assert f"Learners {label} Units" in words
+    assert "Bo Learner" not in words  # not a candidate, not in the coverage
+    everyone = new_plan(iqa, title="Everyone")
+    assert "Learners Every learner you quality-assure Units" in text(client.get(plan_url(everyone)))
+
+
+def test_a_portfolio_outside_the_iqas_scope_is_refused_on_the_page(client, enrolment, iqa, colleague_iqa, assessor):
+    theirs = portfolio(enrolment.centre, colleague_iqa, assessor, "Zed")
+    client.force_login(iqa)
+    data = {"title": "Plan", "stage": Stage.INTERIM, "default_rate": "25", "enrolments": [str(theirs.uuid)]}
+    response = client.post(NEW, data)
+    assert response.status_code == 200
+    words = text(response)
+    assert "The plan was not saved" in words
+    assert "Learners: Choose learners whose portfolios you quality-assure." in words
+    assert "Zed Learner" not in words  # never offered either
+    assert not SamplingPlan.objects.exists()
 
 
 # --- The plan page ---------------------------------------------------------------------------------
@@ -471,8 +513,9 @@ def test_the_plan_page_query_count_does_not_grow(
 ):
     grow(centre, iqa, assessor, learners)
     client.force_login(iqa)
-    # session, user, plan, then coverage: plan units, targets, portfolios, their units, items, decisions, sign-offs
-    with django_assert_num_queries(10):
+    # session, user, plan, then coverage: plan learners, units, targets, portfolios, their units, items,
+    # decisions, sign-offs
+    with django_assert_num_queries(11):
         response = client.get(plan_url(interim_item.plan))
     assert response.content.decode().count("Add to sample") == learners  # each extra learner's MANAGE unit
 
@@ -490,3 +533,95 @@ def test_the_review_page_query_count_does_not_grow(
         response = client.get(item_url(interim_item))
     assert response.content.decode().count('<article class="card mb-3" aria-labelledby="version-') == pieces
     assert Unit.objects.filter(key=PLAN).exists()
+
+
+# --- Quality records on the portfolio page ---------------------------------------------------------
+
+QUALITY_SECTION = 'id="quality-assurance"'
+
+
+def test_an_eqa_with_access_finds_the_iqa_records_on_the_portfolio(
+    client, enrolment, assessor, iqa, eqa, centre_admin, plan_unit, summative_item
+):
+    review(summative_item, iqa)
+    decided(enrolment, assessor, ("1.1",), unit_key=MANAGE)
+    manage = Unit.objects.get(key=MANAGE)
+    interim = sample_add(plan=new_plan(iqa, title="Interim"), enrolment=enrolment, unit=manage, by=iqa)
+    due = timezone.localdate() + datetime.timedelta(days=14)
+    review(interim, iqa, SampleReview.Outcome.DISAGREE, actions="Give dated feedback on 1.1.", action_due=due)
+    soon = timezone.localdate() + datetime.timedelta(days=30)
+    access_grant(admin=centre_admin, eqa=eqa, whole_centre=False, learners=[enrolment.learner], expires_on=soon)
+    client.force_login(eqa)
+    response = client.get(portfolio_url(enrolment))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert QUALITY_SECTION in page
+    words = text(response)
+    today = f"{timezone.localdate():%-d %b %Y}"
+    iqa_name = iqa.get_full_name()
+    disagreed = "Interim (work in progress) Disagree: actions for the assessor"
+    assert f"{manage.title} {disagreed} {iqa_name} {today} Give dated feedback on 1.1." in words
+    assert f"Due {due:%-d %b %Y}" in words
+    assert (
+        f"{plan_unit.title} Summative (signed-off unit) Agree with the assessor ★ Ready to claim {iqa_name} {today}"
+        in words
+    )
+    for item in (interim, summative_item):
+        assert f'href="{item_url(item)}"' in page
+    assert client.get(item_url(summative_item)).status_code == 200  # and the link opens for them
+
+
+def test_a_sampled_unit_not_reviewed_yet_says_so(client, enrolment, assessor, interim_item, plan_unit):
+    client.force_login(assessor)
+    words = text(client.get(portfolio_url(enrolment)))
+    assert f"{plan_unit.title} Interim (work in progress) Not reviewed yet Read the sample" in words
+    assert "Ready to claim" not in words
+
+
+def test_a_portfolio_never_sampled_says_so_to_those_who_may_read_quality_records(client, enrolment, centre_admin):
+    client.force_login(centre_admin)
+    response = client.get(portfolio_url(enrolment))
+    assert QUALITY_SECTION in response.content.decode()
+    assert "No IQA sampling recorded yet." in text(response)
+
+
+def test_the_learner_has_no_quality_assurance_section(client, learner, enrolment, iqa, summative_item):
+    review(summative_item, iqa)
+    client.force_login(learner)
+    page = client.get(portfolio_url(enrolment)).content.decode()
+    assert QUALITY_SECTION not in page
+    assert "Quality assurance" not in page
+    assert item_url(summative_item) not in page
+
+
+def sample_both_units(enrolment: Enrolment, assessor: User, iqa: User, plans: int) -> None:
+    """Both units decided, then sampled in `plans` interim plans, each reviewed (more rows, not more queries)."""
+    decided(enrolment, assessor, ("1.1",))
+    decided(enrolment, assessor, ("1.1",), unit_key=MANAGE)
+    for n in range(plans):
+        plan = new_plan(iqa, title=f"Plan {n}")
+        for unit in Unit.objects.all():
+            item = sample_add(plan=plan, enrolment=enrolment, unit=unit, by=iqa)
+            review(item, iqa, SampleReview.Outcome.DISAGREE, actions="Add feedback.")
+
+
+@pytest.mark.parametrize("plans", [1, 3])
+def test_the_portfolio_page_reads_quality_records_in_one_query(
+    client, enrolment, assessor, iqa, django_assert_num_queries, plans
+):
+    sample_both_units(enrolment, assessor, iqa, plans)
+    client.force_login(assessor)
+    # The learner's page, plus the sampled units with their latest reviews
+    with django_assert_num_queries(PORTFOLIO_PAGE_QUERIES + 1):
+        response = client.get(portfolio_url(enrolment))
+    assert response.content.decode().count('<tr class="quality-record">') == 2 * plans
+
+
+@pytest.mark.parametrize("plans", [0, 2])
+def test_the_learner_pays_no_query_for_quality_records(
+    client, enrolment, learner, assessor, iqa, django_assert_num_queries, plans
+):
+    sample_both_units(enrolment, assessor, iqa, plans)
+    client.force_login(learner)
+    with django_assert_num_queries(PORTFOLIO_PAGE_QUERIES):
+        client.get(portfolio_url(enrolment))

@@ -206,7 +206,8 @@ def test_home_query_count_is_fixed_with_progress(client, enrolment, learner, dja
 
 # session, user, enrolment, enrolled units, 5 progress, evidence list, assignments, assessment plans,
 # your recent exports
-# (+ reassign choices for admins)
+# (+ reassign choices for admins; + 1 for the IQA sampled units and their latest reviews, for those who may
+# read quality records: assessor, IQA, centre admin, EQA. Never the learner, whom these pins log in as.)
 PORTFOLIO_PAGE_QUERIES = 13
 # session, user, unread notices, enrolments, enrolled units, 5 progress
 HOME_QUERIES = 10
