@@ -43,7 +43,11 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["claim_id", "decided_at", "id"]
-        indexes = [models.Index(fields=["claim", "-decided_at"], name="assess_decision_latest_idx")]
+        indexes = [
+            # A claim's latest decision and its outcome, in the order the chain is read (newest first,
+            # then the higher id), straight from the index: progress reads it for every claim of a caseload.
+            models.Index(fields=["claim", "-decided_at", "-id", "outcome"], name="assess_decision_head_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim"], condition=Q(supersedes__isnull=True), name="assessments_decision_one_first_per_claim"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -23,6 +24,8 @@ from portfolio.progress import State, UnitProgress, best, claim_state, progress_
 from units.models import AssessmentCriterion, EvidenceRequirementItem, Unit
 
 NOTICES_ON_HOME = 10
+# Learners, and pieces of evidence awaiting a decision, on one page of the caseload.
+CASELOAD_PAGE_SIZE = 25
 
 
 def _latest_decision(field_name: str) -> Subquery:
@@ -288,8 +291,16 @@ class CaseloadRow:
 
 @dataclass(frozen=True)
 class Caseload:
+    """One page of the learners and one page of the evidence awaiting a decision.
+
+    `rows` and `awaiting` are the pages' contents; `learners` and `queue` say where they are in the
+    whole (`.paginator.count` is the total).
+    """
+
     rows: list[CaseloadRow]
     awaiting: list[AwaitingEvidence]
+    learners: Page
+    queue: Page
 
 
 def caseload_enrolments(assessor: User) -> list[Enrolment]:
@@ -332,13 +343,15 @@ def unit_choices(enrolments: Iterable[Enrolment]) -> list[tuple[str, str]]:
 
 
 def awaiting_evidence(
-    enrolment_ids: list[int], unit: uuid.UUID | None = None, today: datetime.date | None = None
+    enrolments: list[Enrolment], unit: uuid.UUID | None = None, today: datetime.date | None = None
 ) -> list[AwaitingEvidence]:
     """Evidence whose current, submitted version has a claim never judged; oldest submission first (one query).
 
-    With `unit`, only claims on that unit's criteria count.
+    With `unit`, only claims on that unit's criteria count. Each piece of evidence gets its portfolio
+    from `enrolments` (as `caseload_enrolments` loaded them, with their learners), not from the query.
     """
     today = today or timezone.localdate()
+    by_id = {e.pk: e for e in enrolments}
     undecided = Claim.objects.filter(version_id=OuterRef("current_version_id")).filter(
         ~Exists(Decision.objects.filter(claim=OuterRef("pk")))
     )
@@ -346,23 +359,24 @@ def awaiting_evidence(
         undecided = undecided.filter(criterion__outcome__unit__uuid=unit)
     waiting_count = undecided.order_by().values("version_id").annotate(n=Count("pk")).values("n")[:1]
     rows = (
-        Evidence.objects.filter(
-            enrolment_id__in=enrolment_ids, current_version__status=EvidenceVersion.Status.SUBMITTED
-        )
+        Evidence.objects.filter(enrolment_id__in=list(by_id), current_version__status=EvidenceVersion.Status.SUBMITTED)
         .annotate(claims_waiting=Subquery(waiting_count))
         .filter(claims_waiting__gt=0)
-        .select_related("current_version", "enrolment__learner")
+        .select_related("current_version")
         .order_by("current_version__submitted_at", "pk")
     )
-    return [
-        AwaitingEvidence(
-            evidence=e,
-            submitted_at=e.current_version.submitted_at,
-            age_days=(today - timezone.localtime(e.current_version.submitted_at).date()).days,
-            claims_waiting=e.claims_waiting,
+    found = []
+    for e in rows:
+        e.enrolment = by_id[e.enrolment_id]
+        found.append(
+            AwaitingEvidence(
+                evidence=e,
+                submitted_at=e.current_version.submitted_at,
+                age_days=(today - timezone.localtime(e.current_version.submitted_at).date()).days,
+                claims_waiting=e.claims_waiting,
+            )
         )
-        for e in rows
-    ]
+    return found
 
 
 def _statuses(enrolment_ids: list[int]) -> dict[tuple[int, int], SignOffStatus]:
@@ -393,10 +407,16 @@ def caseload(
     unit: uuid.UUID | None = None,
     sort: CaseloadSort = CaseloadSort.LEARNER,
     today: datetime.date | None = None,
+    page: object = 1,
+    queue_page: object = 1,
+    per_page: int = CASELOAD_PAGE_SIZE,
 ) -> Caseload:
-    """The caseload page's rows: progress per unit, evidence waiting, last activity (seven queries).
+    """The caseload page's rows: progress per unit, evidence waiting, last activity (six queries).
 
-    `enrolments` comes from `caseload_enrolments`; `learner` and `unit` (uuids) narrow it.
+    `enrolments` comes from `caseload_enrolments`; `learner` and `unit` (uuids) narrow it. Learners
+    and the queue are shown `per_page` at a time (`page`, `queue_page`: numbers as given in the URL);
+    every learner is sorted, but progress and sign-offs are read for the page's learners only, so a
+    caseload of hundreds costs what one page does.
     """
     chosen = [
         e
@@ -404,20 +424,23 @@ def caseload(
         if (learner is None or e.learner.uuid == learner)
         and (unit is None or any(eu.unit.uuid == unit for eu in e.enrolled_units.all()))
     ]
-    ids = [e.pk for e in chosen]
-    progress = progress_for(chosen)
-    statuses = _statuses(ids)
-    awaiting = awaiting_evidence(ids, unit, today)
+    awaiting = awaiting_evidence(chosen, unit, today)
     rows = {e.pk: CaseloadRow(enrolment=e) for e in chosen}
     for item in awaiting:
         rows[item.evidence.enrolment_id].waiting.append(item)
-    for e in chosen:
-        rows[e.pk].units = [
+    learners = Paginator(_sorted(list(rows.values()), sort), per_page).get_page(page)
+    shown = [row.enrolment for row in learners.object_list]
+    progress = progress_for(shown)
+    statuses = _statuses([e.pk for e in shown])
+    for row in learners.object_list:
+        e = row.enrolment
+        row.units = [
             UnitRow(p, statuses.get((e.pk, p.unit.pk), SignOffStatus.NOT_SIGNED_OFF))
             for p in progress[e.pk]
             if unit is None or p.unit.uuid == unit
         ]
-    return Caseload(rows=_sorted(list(rows.values()), sort), awaiting=awaiting)
+    queue = Paginator(awaiting, per_page).get_page(queue_page)
+    return Caseload(rows=list(learners.object_list), awaiting=list(queue.object_list), learners=learners, queue=queue)
 
 
 # --- Notices ---------------------------------------------------------------------------------------

@@ -184,15 +184,16 @@ MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
 MEDIA_URL = "https://private-media.invalid/"
 
 # Evidence files. The first upload handler holds each file to the size limit while it streams in
-# (portfolio.uploads); files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory.
+# (portfolio.uploads); files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory,
+# hashed as it is written. All three read the body 1 MB at a time (see portfolio.uploads).
 EVIDENCE_MAX_FILE_SIZE = env_int("EVIDENCE_MAX_FILE_SIZE", 200 * 1024 * 1024)
 EVIDENCE_MAX_FILES_PER_UPLOAD = env_int("EVIDENCE_MAX_FILES_PER_UPLOAD", 20)
 if EVIDENCE_MAX_FILE_SIZE < 1 or EVIDENCE_MAX_FILES_PER_UPLOAD < 1:
     raise ImproperlyConfigured("EVIDENCE_MAX_FILE_SIZE and EVIDENCE_MAX_FILES_PER_UPLOAD must be at least 1")
 FILE_UPLOAD_HANDLERS = [
     "portfolio.uploads.EvidenceUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "portfolio.uploads.MemoryUploadHandler",
+    "portfolio.uploads.HashingTemporaryFileUploadHandler",
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
 FILE_UPLOAD_PERMISSIONS = 0o640

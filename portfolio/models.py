@@ -212,6 +212,10 @@ class EvidenceVersion(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "submitted_at"], name="portfolio_version_queue_idx"),
+            # A portfolio's versions, reached through its evidence (progress, coverage, the queue): with
+            # status and id in the index the join never reads the table, so the planner keeps to it
+            # instead of scanning every version once a centre's evidence runs to tens of thousands.
+            models.Index(fields=["evidence", "status", "id"], name="portfolio_version_evidence_idx"),
         ]
 
     def __str__(self) -> str:
@@ -410,3 +414,46 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {self.State.DONE, self.State.FAILED}
+
+
+class ExportSection(models.Model):
+    """One part of one attempt at an export: rendered by its own Celery task, merged by another.
+
+    No result backend is configured, so the tasks coordinate here: each section's task records
+    where its headings and anchors fell, and the one that completes the last outstanding section
+    (decided with the job's row locked) queues the merge. Index 0 is the cover and contents, which
+    the merge itself renders once every other page number is known.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Rendered"
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="sections")
+    attempt = models.PositiveSmallIntegerField()
+    index = models.PositiveSmallIntegerField()
+    stage = models.CharField(max_length=200)
+    weight = models.PositiveIntegerField(default=1)  # its share of the work, for the progress bar
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    tries = models.PositiveSmallIntegerField(default=0)  # more than one: a worker died or a retry
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    rendered_by = models.CharField(max_length=200, blank=True)  # the worker's name
+    storage_name = models.CharField(max_length=255, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    # In PDF points from the page's bottom left: [[level, label, page index, x, y], …] and {id: [page index, x, y]}.
+    bookmarks = models.JSONField(default=list, blank=True)
+    anchors = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "attempt", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "attempt", "index"], name="portfolio_exportsection_one_per_index"),
+            models.CheckConstraint(
+                condition=~Q(state="done") | Q(page_count__isnull=False), name="portfolio_exportsection_done_has_pages"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Section {self.index} of export {self.job_id}, attempt {self.attempt} ({self.state})"

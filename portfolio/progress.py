@@ -6,10 +6,11 @@ judged counts for nothing: the newer version replaced it before anyone looked. A
 is covered only by submitted evidence, as sign-off requires; a draft's coverage is still a plan.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from django.db.models import OuterRef, Subquery
 
@@ -38,7 +39,7 @@ class State(Enum):
     def icon(self) -> str:
         return self.value[2]
 
-    @property
+    @cached_property
     def slug(self) -> str:
         return self.name.lower().replace("_", "-")
 
@@ -72,8 +73,13 @@ class UnitProgress:
     def total(self) -> int:
         return len(self.criteria)
 
+    @cached_property
+    def _counts(self) -> Counter[State]:
+        # Built once: a page asks for the counts many times (bar, words, summary), never after a change.
+        return Counter(self.criteria.values())
+
     def count(self, state: State) -> int:
-        return sum(1 for s in self.criteria.values() if s is state)
+        return self._counts[state]
 
     @property
     def segments(self) -> list[tuple[State, int, float]]:
@@ -86,13 +92,17 @@ class UnitProgress:
         return self.count(State.MET)
 
 
-def _claim_rows(enrolment_ids: list[int]) -> list[dict]:
+def _claim_rows(enrolment_ids: list[int]) -> list[tuple[int, str, int, int, str | None]]:
+    """Every claim of the portfolios with its version's status and its latest decision's outcome (one query).
+
+    Tuples of (criterion id, version status, evidence id, enrolment id, latest outcome).
+    """
     latest = Decision.objects.filter(claim=OuterRef("pk")).order_by("-decided_at", "-id").values("outcome")[:1]
     return list(
         Claim.objects.filter(version__evidence__enrolment_id__in=enrolment_ids)
         .annotate(latest_outcome=Subquery(latest))
-        .values(
-            "pk",
+        .order_by()
+        .values_list(
             "criterion_id",
             "version__status",
             "version__evidence_id",
@@ -102,12 +112,21 @@ def _claim_rows(enrolment_ids: list[int]) -> list[dict]:
     )
 
 
+def _enrolled_units(enrolments: Sequence[Enrolment]) -> list[EnrolledUnit]:
+    """The portfolios' units, each portfolio's by title: the ones the caller prefetched (as the list
+    selectors do), or one query."""
+    if enrolments and all("enrolled_units" in getattr(e, "_prefetched_objects_cache", {}) for e in enrolments):
+        return [entry for e in enrolments for entry in e.enrolled_units.all()]  # ordered by unit title
+    ids = [e.pk for e in enrolments]
+    return list(EnrolledUnit.objects.filter(enrolment_id__in=ids).select_related("unit").order_by("unit__title"))
+
+
 def progress_for(enrolments: Iterable[Enrolment]) -> dict[int, list[UnitProgress]]:
-    """Progress per enrolled unit for each enrolment, keyed by enrolment id (five queries in all)."""
+    """Progress per enrolled unit for each enrolment, keyed by enrolment id (five queries in all; four when
+    the enrolments come with their units prefetched)."""
+    enrolments = list(enrolments)
     enrolment_ids = [e.pk for e in enrolments]
-    enrolled = list(
-        EnrolledUnit.objects.filter(enrolment_id__in=enrolment_ids).select_related("unit").order_by("unit__title")
-    )
+    enrolled = _enrolled_units(enrolments)
     unit_ids = {e.unit_id for e in enrolled}
     criteria_by_unit: dict[int, list[int]] = defaultdict(list)
     for criterion_id, unit_id in AssessmentCriterion.objects.filter(outcome__unit_id__in=unit_ids).values_list(
@@ -127,9 +146,9 @@ def progress_for(enrolments: Iterable[Enrolment]) -> dict[int, list[UnitProgress
     ):
         covered[enrolment_id].add(item_id)
     states: dict[tuple[int, int], list[State]] = defaultdict(list)  # (enrolment id, criterion id)
-    for row in _claim_rows(enrolment_ids):
-        if state := claim_state(row["version__status"], row["latest_outcome"]):
-            states[(row["version__evidence__enrolment_id"], row["criterion_id"])].append(state)
+    for criterion_id, status, _, enrolment_id, outcome in _claim_rows(enrolment_ids):
+        if state := claim_state(status, outcome):
+            states[(enrolment_id, criterion_id)].append(state)
 
     result: dict[int, list[UnitProgress]] = {pk: [] for pk in enrolment_ids}
     for entry in enrolled:
@@ -169,20 +188,17 @@ class TrackingGrid:
 def tracking_grid(enrolment: Enrolment, unit: Unit) -> TrackingGrid:
     """Criteria down, evidence across, for one unit of one portfolio (six queries)."""
     outcomes = list(LearningOutcome.objects.filter(unit=unit).prefetch_related("criteria"))
-    rows = [
-        r
-        for r in _claim_rows([enrolment.pk])
-        if r["criterion_id"] in {c.pk for o in outcomes for c in o.criteria.all()}
-    ]
-    column_ids = {r["version__evidence_id"] for r in rows}
+    in_unit = {c.pk for o in outcomes for c in o.criteria.all()}
+    rows = [r for r in _claim_rows([enrolment.pk]) if r[0] in in_unit]
+    column_ids = {evidence_id for _, _, evidence_id, _, _ in rows}
     columns = list(
         Evidence.objects.filter(pk__in=column_ids).select_related("current_version").order_by("created_at", "pk")
     )
     position = {e.pk: i for i, e in enumerate(columns)}
     cell_states: dict[tuple[int, int], list[State]] = defaultdict(list)
-    for row in rows:
-        if state := claim_state(row["version__status"], row["latest_outcome"]):
-            cell_states[(row["criterion_id"], row["version__evidence_id"])].append(state)
+    for criterion_id, status, evidence_id, _, outcome in rows:
+        if state := claim_state(status, outcome):
+            cell_states[(criterion_id, evidence_id)].append(state)
 
     grid_outcomes = []
     for outcome in outcomes:

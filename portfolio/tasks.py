@@ -1,22 +1,25 @@
-"""Celery tasks for portfolios: render a PDF export.
+"""Celery tasks for portfolios: render a PDF export, in sections, on as many workers as there are.
 
-Acknowledged late (settings): if the worker dies mid-render the broker hands the message out
-again, and `claim` lets the new attempt take over once the dead one's lease has lapsed.
+`render_export` reads the portfolio and queues one `render_export_section` per section; the
+section that completes last queues `merge_export`, which lays out the cover and contents and joins
+everything into the final PDF (portfolio.services.export_sections says how they coordinate).
+
+Acknowledged late (settings): if a worker dies mid-task the broker hands the message out again,
+and the claim lets the new try take over once the dead one's lease has lapsed. Every task is a
+no-op when its work is done or no longer wanted, so a repeated message changes nothing.
 """
 
 import logging
-import tempfile
+from collections.abc import Callable
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import OperationalError
 
 from portfolio.models import ExportJob
-from portfolio.report.render import render_portfolio_pdf
-from portfolio.services import exports
+from portfolio.report.plan import FRONT
+from portfolio.services import export_render, export_sections, exports
 
 logger = logging.getLogger(__name__)
 
@@ -27,41 +30,61 @@ RETRY_DELAYS = (10, 30, 90)
 
 
 @shared_task(bind=True, max_retries=len(RETRY_DELAYS))
-def render_export(self, job_id: int) -> None:
+def render_export(self: Task, job_id: int) -> None:
     attempt = exports.claim(job_id)
     if attempt is None:
         return
+    _run(
+        self,
+        job_id,
+        attempt,
+        lambda: export_render.export_plan(job_id, attempt),
+        release=lambda reason: exports.wait_to_retry(job_id, attempt, reason),
+    )
+
+
+@shared_task(bind=True, max_retries=len(RETRY_DELAYS))
+def render_export_section(self: Task, job_id: int, attempt: int, index: int) -> None:
+    tries = export_sections.section_claim(job_id, attempt, index, worker=self.request.hostname or "")
+    if tries is None:
+        return
+    _run(
+        self,
+        job_id,
+        attempt,
+        lambda: export_render.export_section(job_id, attempt, index, tries),
+        release=lambda reason: export_sections.section_release(job_id, attempt, index, tries, reason),
+    )
+
+
+@shared_task(bind=True, max_retries=len(RETRY_DELAYS))
+def merge_export(self: Task, job_id: int, attempt: int) -> None:
+    tries = export_sections.merge_claim(job_id, attempt, worker=self.request.hostname or "")
+    if tries is None:
+        return
+    _run(
+        self,
+        job_id,
+        attempt,
+        lambda: export_render.export_merge(job_id, attempt, tries),
+        release=lambda reason: export_sections.section_release(job_id, attempt, FRONT, tries, reason),
+    )
+
+
+def _run(task: Task, job_id: int, attempt: int, work: Callable[[], None], *, release: Callable[[str], None]) -> None:
+    """Do one step of an export; a failure fails the job with a message a person can act on."""
     try:
-        _render(job_id, attempt)
+        work()
     except SoftTimeLimitExceeded:
         exports.fail(job_id, attempt, exports.TOO_SLOW.format(minutes=settings.CELERY_TASK_SOFT_TIME_LIMIT // 60))
     except TRANSIENT as error:
-        if self.request.retries >= self.max_retries:
-            logger.exception("Export job %s failed after %s retries", job_id, self.request.retries)
+        if task.request.retries >= task.max_retries:
+            logger.exception("Export job %s failed after %s retries", job_id, task.request.retries)
             exports.fail(job_id, attempt, f"The PDF could not be made: a service was unavailable ({error}).")
             return
-        exports.wait_to_retry(job_id, attempt, type(error).__name__)
-        raise self.retry(exc=error, countdown=RETRY_DELAYS[self.request.retries]) from error
+        release(type(error).__name__)
+        raise task.retry(exc=error, countdown=RETRY_DELAYS[task.request.retries]) from error
     except Exception:
         logger.exception("Export job %s failed", job_id)
         job_uuid = ExportJob.objects.values_list("uuid", flat=True).get(pk=job_id)
         exports.fail(job_id, attempt, exports.INTERNAL_ERROR.format(uuid=job_uuid))
-
-
-def _render(job_id: int, attempt: int) -> None:
-    job = ExportJob.objects.select_related("enrolment", "requested_by").get(pk=job_id)
-    with tempfile.TemporaryFile() as output:
-        result = render_portfolio_pdf(
-            job.enrolment,
-            exported_by=job.requested_by,
-            output=output,
-            include_originals=job.include_originals,
-            progress=lambda percent, stage: exports.report_progress(job_id, attempt, percent, stage),
-        )
-        output.seek(0)
-        name = exports.store_output(job, attempt, File(output, name="portfolio.pdf"))
-    finished = exports.finish(
-        job_id, attempt, storage_name=name, size=result.size, sha256=result.sha256, page_count=result.page_count
-    )
-    if not finished:
-        default_storage.delete(name)  # another attempt took over and won

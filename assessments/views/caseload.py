@@ -60,6 +60,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
         learner=uuid.UUID(chosen["learner"]) if chosen["learner"] else None,
         unit=uuid.UUID(chosen["unit"]) if chosen["unit"] else None,
         sort=sort,
+        page=request.GET.get("page"),
+        queue_page=request.GET.get("queue"),
     )
     context = {
         # An unbound form showing what is in effect, so a dropped parameter is not shown as chosen.

@@ -2,11 +2,14 @@
 
 The job row is the record. The Celery message only carries the job's id, and every step checks
 the row first, so a repeated message, a redelivery after a worker died, or a retry by the person
-all end in one rendered PDF.
+all end in one rendered PDF. An attempt is rendered in sections by several tasks; how they share
+the work is portfolio.services.export_sections.
 """
 
+import contextlib
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -125,6 +128,19 @@ def output_name(job: ExportJob, attempt: int) -> str:
     return f"exports/{job.enrolment.uuid}/{job.uuid}-{attempt}.pdf"
 
 
+def attempt_folder(job: ExportJob, attempt: int) -> str:
+    """Where an attempt keeps its intermediate files (the plan, the sections' PDFs) until the merge."""
+    return f"exports/{job.enrolment.uuid}/{job.uuid}/{attempt}"
+
+
+def plan_name(job: ExportJob, attempt: int) -> str:
+    return f"{attempt_folder(job, attempt)}/plan.pickle"
+
+
+def section_name(job: ExportJob, attempt: int, index: int) -> str:
+    return f"{attempt_folder(job, attempt)}/section-{index}.pdf"
+
+
 def store_output(job: ExportJob, attempt: int, content: File) -> str:
     name = output_name(job, attempt)
     if default_storage.exists(name):
@@ -133,11 +149,38 @@ def store_output(job: ExportJob, attempt: int, content: File) -> str:
 
 
 def discard_other_attempts(job: ExportJob, keep: str) -> None:
-    """Files a dead or superseded attempt stored before it could finish: only the winner's stays."""
+    """Files a dead or superseded attempt stored before it could finish, and every attempt's
+    intermediate files: only the winner's PDF stays."""
     for attempt in range(1, job.attempts + 1):
         name = output_name(job, attempt)
         if name != keep and default_storage.exists(name):
             default_storage.delete(name)
+        discard_intermediates(job, attempt)
+
+
+def discard_intermediates(job: ExportJob, attempt: int) -> None:
+    """Everything in one attempt's folder: the plan, the sections' PDFs, and any a worker stored
+    before it died. A section still rendering when this runs deletes its own file when it finds
+    the attempt over."""
+    folder = attempt_folder(job, attempt)
+    try:
+        files = default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        files = []
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+    _remove_empty_folders([folder, folder.rsplit("/", 1)[0]])
+
+
+def _remove_empty_folders(folders: list[str]) -> None:
+    """Object stores have no folders; on a local disk, leave no empty ones behind."""
+    for folder in folders:
+        try:
+            path = Path(default_storage.path(folder))
+        except NotImplementedError:
+            return
+        with contextlib.suppress(OSError):  # not empty (another attempt's files), or already gone
+            path.rmdir()
 
 
 def finish(job_id: int, attempt: int, *, storage_name: str, size: int, sha256: str, page_count: int) -> bool:
@@ -168,6 +211,7 @@ def fail(job_id: int, attempt: int | None, message: str) -> None:
             return
         job.state, job.error, job.stage, job.finished_at = State.FAILED, message, "Failed", timezone.now()
         job.save(update_fields=["state", "error", "stage", "finished_at"])
+        discard_intermediates(job, job.attempts)
         audit(None, Action.EXPORT_FAILED, job, enrolment=job.enrolment, summary=f"PDF export failed: {message}")
 
 

@@ -31,6 +31,7 @@ from portfolio.filetypes import UnsupportedFile, clean_name, display_name, forma
 from portfolio.models import AuditEvent, Enrolment, Evidence, EvidenceVersion, StoredFile, VersionFile
 from portfolio.services.audit import audit
 from portfolio.services.evidence import VersionLocked, _lock_draft
+from portfolio.uploads import HashedTemporaryUploadedFile
 
 logger = logging.getLogger(__name__)
 
@@ -155,18 +156,28 @@ def _audit_attached(
 
 
 def _measure(upload: UploadedFile, name: str) -> tuple[int, str]:
-    """Size and SHA-256 from the bytes themselves; the upload handler's limit is checked again."""
+    """Size and SHA-256 from the bytes themselves; the upload handler's limit is checked again.
+
+    A large upload was hashed as it was written to its temporary file: that hash is used rather
+    than reading the whole file back.
+    """
     limit = settings.EVIDENCE_MAX_FILE_SIZE
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in upload.chunks():
-        size += len(chunk)
-        if size > limit:
-            raise FileRefused(f"“{name}” is too large: each file can be at most {format_size(limit)}.", name=name)
-        digest.update(chunk)
+    if isinstance(upload, HashedTemporaryUploadedFile) and upload.sha256 is not None:
+        size, sha256 = upload.size, upload.sha256
+    else:
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in upload.chunks():
+            size += len(chunk)
+            if size > limit:
+                break
+            digest.update(chunk)
+        sha256 = digest.hexdigest()
+    if size > limit:
+        raise FileRefused(f"“{name}” is too large: each file can be at most {format_size(limit)}.", name=name)
     if size == 0:
         raise FileRefused(f"“{name}” is empty.", name=name)
-    return size, digest.hexdigest()
+    return size, sha256
 
 
 def _rename_notices(received: str, cleaned: str, final: str, label: str) -> list[str]:

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import Action, allows, require
-from assessments.models import AssessorRecord
+from assessments.models import AssessorRecord, Decision
 from portfolio import mapping
 from portfolio.forms import EvidenceForm
-from portfolio.models import Claim, Evidence, EvidenceVersion
+from portfolio.models import Claim, Evidence, EvidenceVersion, RequirementCoverage
 from portfolio.selectors import enrolment_for_user, evidence_for_user, evidence_to_edit
 from portfolio.services import evidence as services
 
@@ -159,16 +159,17 @@ def evidence_new_version(request: HttpRequest, uuid: object) -> HttpResponse:
 @login_required
 def evidence_detail(request: HttpRequest, uuid: object) -> HttpResponse:
     evidence = evidence_for_user(request.user, uuid)
+    # Each level one query, joined where it is one-to-one: versions, claims, decisions, coverage.
     versions = list(
         evidence.versions.order_by("-number")
         .prefetch_related(
             Prefetch(
                 "claims",
                 queryset=Claim.objects.select_related("criterion__outcome__unit")
-                .prefetch_related("decisions__decided_by")
+                .prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("decided_by")))
                 .order_by("criterion__outcome__unit__title", "criterion_id"),
             ),
-            "coverage__item__requirement",
+            Prefetch("coverage", queryset=RequirementCoverage.objects.select_related("item__requirement")),
         )
         .select_related("declaration")
     )

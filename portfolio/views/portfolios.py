@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
@@ -73,5 +74,8 @@ def unit_tracking(request: HttpRequest, uuid: object, unit_uuid: object) -> Http
     unit = next((e.unit for e in enrolment.enrolled_units.all() if e.unit.uuid == unit_uuid), None)
     if unit is None:
         raise Http404("That unit is not on this portfolio")
-    context = {"enrolment": enrolment, "grid": tracking_grid(enrolment, unit), "legend": LEGEND}
+    grid = tracking_grid(enrolment, unit)
+    for evidence in grid.columns:  # each column's link, reversed once rather than in every row that cites it
+        evidence.detail_url = reverse("portfolio:evidence", args=[evidence.uuid])
+    context = {"enrolment": enrolment, "grid": grid, "legend": LEGEND}
     return render(request, "portfolio/tracking.html", context)

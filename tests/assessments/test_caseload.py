@@ -270,9 +270,9 @@ def learner_with_work(assessor: User, n: int) -> None:
     )
 
 
-# session, user, enrolments (with learner, qualification and last activity), their units, 5 for progress,
-# sign-offs (with countersignatures), evidence awaiting a decision
-CASELOAD_QUERIES = 11
+# session, user, enrolments (with learner, qualification and last activity), their units, 4 for progress
+# (which reuses the units already loaded), sign-offs (with countersignatures), evidence awaiting a decision
+CASELOAD_QUERIES = 10
 
 
 @pytest.mark.parametrize("learners", [2, 10])
@@ -286,3 +286,27 @@ def test_caseload_query_count_does_not_grow(
     with django_assert_num_queries(CASELOAD_QUERIES):
         response = client.get(CASELOAD, params)
     assert response.content.decode().count('<tr class="caseload-row">') == learners
+
+
+def test_a_long_caseload_is_shown_a_page_at_a_time(client, specifications, assessor, django_assert_num_queries):
+    """Sorted as a whole, shown 25 learners and 25 waiting pieces at a time, in the same queries."""
+    for n in range(27):
+        learner_with_work(assessor, n)
+    client.force_login(assessor)
+    with django_assert_num_queries(CASELOAD_QUERIES):
+        first = client.get(CASELOAD).content.decode()
+    assert first.count('<tr class="caseload-row">') == 25
+    assert "Your learners, sorted by learner name, a to z (1 to 25 of 27)" in first
+    assert "27 pieces of evidence with criteria not yet judged, oldest submission first (showing 1 to 25)" in first
+    assert '<a class="page-link" href="?page=2">Next<span class="visually-hidden"> page of learners</span></a>' in first
+    assert 'href="?queue=2">Next<span class="visually-hidden"> page of evidence awaiting a decision' in first
+
+    with django_assert_num_queries(CASELOAD_QUERIES):
+        second = client.get(CASELOAD, {"page": 2, "sort": "learner"}).content.decode()
+    assert second.count('<tr class="caseload-row">') == 2
+    # Names sort as text (Number0, Number1, Number10 ... Number9): the last two are on page 2.
+    assert "Learner Number8</a>" in second
+    assert "Learner Number9</a>" in second
+    assert "Learner Number0</a>" not in second
+    assert "Page 2 of 2" in second
+    assert 'href="?page=1&amp;sort=learner">Previous' in second

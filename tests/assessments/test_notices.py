@@ -142,8 +142,8 @@ def test_assessors_get_a_link_to_their_caseload(client, assessor, learner):
     assert reverse("assessments:caseload") not in client.get(HOME).content.decode()
 
 
-# session, user, unread notices, enrolments, enrolled units, 5 for progress
-HOME_QUERIES = 10
+# session, user, unread notices, enrolments, enrolled units, 4 for progress (reusing the enrolled units)
+HOME_QUERIES = 9
 
 
 @pytest.mark.parametrize("count", [1, 10])

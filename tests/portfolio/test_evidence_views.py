@@ -204,13 +204,13 @@ def test_home_query_count_is_fixed_with_progress(client, enrolment, learner, dja
         client.get(reverse("portfolio:home"))
 
 
-# session, user, enrolment, enrolled units, 5 progress, evidence list, assignments, assessment plans,
-# your recent exports
+# session, user, enrolment, enrolled units, 4 progress (criteria, requirement items, coverage, claims: the
+# enrolled units are the ones already loaded), evidence list, assignments, assessment plans, your recent exports
 # (+ reassign choices for admins; + 1 for the IQA sampled units and their latest reviews, for those who may
 # read quality records: assessor, IQA, centre admin, EQA. Never the learner, whom these pins log in as.)
-PORTFOLIO_PAGE_QUERIES = 13
-# session, user, unread notices, enrolments, enrolled units, 5 progress
-HOME_QUERIES = 10
+PORTFOLIO_PAGE_QUERIES = 12
+# session, user, unread notices, enrolments, enrolled units, 4 progress (reusing the enrolled units)
+HOME_QUERIES = 9
 
 
 def test_edit_form_shows_the_saved_dates_in_the_date_picker(client, draft, learner):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from portfolio import tasks
 from portfolio.models import AuditEvent, ExportJob
-from portfolio.services import exports
+from portfolio.services import export_render, exports
 from portfolio.services.evidence import evidence_create
 from portfolio.services.grants import access_grant, access_revoke
 from tests.factories import UserFactory
@@ -31,10 +31,17 @@ def portfolio(enrolment, learner):
 
 
 def request_export(enrolment, by, capture, **kwargs) -> ExportJob:
-    with capture(execute=True):  # the task is queued on commit and runs eagerly here
+    with capture(execute=True):  # the tasks are queued on commit and run eagerly here
         job = exports.export_request(enrolment=enrolment, by=by, **kwargs)
     job.refresh_from_db()
     return job
+
+
+def run_export(job: ExportJob, capture) -> None:
+    """Deliver the job's message: its sections and merge are queued on commit, and run eagerly."""
+    with capture(execute=True):
+        tasks.render_export.apply(args=[job.pk])
+    job.refresh_from_db()
 
 
 def test_an_export_renders_once_and_records_its_output(portfolio, assessor, django_capture_on_commit_callbacks):
@@ -56,11 +63,17 @@ def test_a_repeated_message_changes_nothing(portfolio, assessor, django_capture_
     events = AuditEvent.objects.count()
     files = default_storage.listdir(f"exports/{portfolio.uuid}")[1]
 
+    sections = list(job.sections.values())
     tasks.render_export.apply(args=[job.pk])
+    for section in sections:
+        tasks.render_export_section.apply(args=[job.pk, 1, section["index"]])
+    tasks.merge_export.apply(args=[job.pk, 1])
 
     assert ExportJob.objects.filter(pk=job.pk).values().get() == before
+    assert list(job.sections.values()) == sections
     assert AuditEvent.objects.count() == events
     assert default_storage.listdir(f"exports/{portfolio.uuid}")[1] == files == [f"{job.uuid}-1.pdf"]
+    assert default_storage.listdir(f"exports/{portfolio.uuid}")[0] == [], "no section folders left"
 
 
 def test_a_second_click_returns_the_pending_job(portfolio, assessor):
@@ -75,8 +88,8 @@ def test_a_second_click_returns_the_pending_job(portfolio, assessor):
 def test_a_failure_is_recorded_with_a_clear_message_and_can_be_retried(
     portfolio, assessor, monkeypatch, django_capture_on_commit_callbacks
 ):
-    real = tasks.render_portfolio_pdf
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", lambda *a, **k: 1 / 0)
+    real = export_render.render_section
+    monkeypatch.setattr(export_render, "render_section", lambda *a, **k: 1 / 0)
     job = request_export(portfolio, assessor, django_capture_on_commit_callbacks)
 
     assert job.state == State.FAILED
@@ -85,45 +98,67 @@ def test_a_failure_is_recorded_with_a_clear_message_and_can_be_retried(
     assert "ZeroDivision" not in job.error, "internals stay in the log"
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT_FAILED, object_uuid=job.uuid).exists()
 
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", real)
+    assert default_storage.listdir(f"exports/{portfolio.uuid}") == ([], []), "the failed attempt left nothing"
+
+    monkeypatch.setattr(export_render, "render_section", real)
     with django_capture_on_commit_callbacks(execute=True):
         exports.export_retry(job=job, by=assessor)
     job.refresh_from_db()
     assert (job.state, job.attempts, job.error) == (State.DONE, 2, "")
 
 
-def test_only_transient_errors_are_retried(portfolio, assessor, monkeypatch):
+def test_only_transient_errors_are_retried(portfolio, assessor, monkeypatch, django_capture_on_commit_callbacks):
     calls = []
 
     def flaky(*args, **kwargs):
         calls.append(1)
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", flaky)
+    monkeypatch.setattr(export_render, "render_section", flaky)
     monkeypatch.setattr(tasks, "RETRY_DELAYS", (0, 0))
-    monkeypatch.setattr(tasks.render_export, "max_retries", 2)
+    monkeypatch.setattr(tasks.render_export_section, "max_retries", 2)
     job = exports.export_request(enrolment=portfolio, by=assessor)
-    tasks.render_export.apply(args=[job.pk])
-    job.refresh_from_db()
-    assert len(calls) == 3, "the first try and two retries"
+    run_export(job, django_capture_on_commit_callbacks)
+    assert len(calls) == 3, "the first try and two retries; the other sections see the job failed"
     assert job.state == State.FAILED
     assert "service was unavailable" in job.error
+    assert job.sections.get(index=1).tries == 3
 
     calls.clear()
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", lambda *a, **k: calls.append(1) or 1 / 0)
+    monkeypatch.setattr(export_render, "render_section", lambda *a, **k: calls.append(1) or 1 / 0)
     other = exports.export_request(enrolment=portfolio, by=assessor, include_originals=True)
-    tasks.render_export.apply(args=[other.pk])
+    run_export(other, django_capture_on_commit_callbacks)
     assert len(calls) == 1, "a bug is not retried"
+    assert other.state == State.FAILED
 
 
-def test_the_time_limit_fails_the_job_with_a_message(portfolio, assessor, monkeypatch):
+def test_a_transient_error_while_planning_is_retried(
+    portfolio, assessor, monkeypatch, django_capture_on_commit_callbacks
+):
+    real, calls = export_render.plan_report, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database restarted")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_render, "plan_report", flaky)
+    monkeypatch.setattr(tasks, "RETRY_DELAYS", (0, 0))
+    job = exports.export_request(enrolment=portfolio, by=assessor)
+    run_export(job, django_capture_on_commit_callbacks)
+    assert (job.state, job.attempts, len(calls)) == (State.DONE, 2, 2)
+
+
+def test_the_time_limit_fails_the_job_with_a_message(
+    portfolio, assessor, monkeypatch, django_capture_on_commit_callbacks
+):
     def slow(*args, **kwargs):
         raise SoftTimeLimitExceeded
 
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", slow)
+    monkeypatch.setattr(export_render, "render_section", slow)
     job = exports.export_request(enrolment=portfolio, by=assessor)
-    tasks.render_export.apply(args=[job.pk])
-    job.refresh_from_db()
+    run_export(job, django_capture_on_commit_callbacks)
     assert job.state == State.FAILED
     assert "took longer than" in job.error
 
@@ -193,10 +228,12 @@ def test_an_unfinished_job_polls_and_cannot_be_downloaded(client, portfolio, ass
     assert client.get(reverse("portfolio:export_download", args=[job.uuid])).status_code == 404
 
 
-def test_a_failed_job_shows_its_message_and_a_retry_button(client, portfolio, assessor, monkeypatch):
-    monkeypatch.setattr(tasks, "render_portfolio_pdf", lambda *a, **k: 1 / 0)
+def test_a_failed_job_shows_its_message_and_a_retry_button(
+    client, portfolio, assessor, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(export_render, "render_section", lambda *a, **k: 1 / 0)
     job = exports.export_request(enrolment=portfolio, by=assessor)
-    tasks.render_export.apply(args=[job.pk])
+    run_export(job, django_capture_on_commit_callbacks)
     client.force_login(assessor)
     html = client.get(reverse("portfolio:export", args=[job.uuid])).content.decode()
     assert "The export failed." in html

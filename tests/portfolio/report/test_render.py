@@ -134,7 +134,8 @@ def test_progress_moves_section_by_section(portfolio):
     assert f"Rendering unit 2 of 2: {PLAN_TITLE}" in stages
     assert "Rendering evidence 1 to 3 of 3" in stages
     assert {"Rendering IQA records", "Rendering the file manifest"} <= set(stages)
-    assert f"Drawing page 1 of {rendered.result.page_count}" in stages  # the job's heartbeat goes on
+    # The job's heartbeat goes on while the sections are joined, and while originals are copied.
+    assert f"Joining the sections: page 1 of {rendered.result.page_count}" in stages
     sections = stages.index("Rendering the file manifest") - stages.index(f"Rendering unit 1 of 2: {MANAGE_TITLE}")
     body_percents = percents[stages.index(f"Rendering unit 1 of 2: {MANAGE_TITLE}") :][: sections + 1]
     assert len(set(body_percents)) == len(body_percents)  # each section moves the bar
