@@ -29,12 +29,11 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -54,6 +53,7 @@ PARALLEL_OVER_SINGLE_GOAL = 0.6
 WORKER_MEMORY_GOAL = 0.5
 MEMORY_LIMIT_MB = 1024
 WORKERS = 2
+ROUNDS = 3  # each way, in turn, per portfolio: the machine's speed drifts by tens of percent
 
 
 @dataclass(frozen=True)
@@ -77,21 +77,34 @@ SCALES = {
 # --- The parent: no Django here; every measurement is a child process -----------------------------
 
 
-def run(scale: str = "full", *, reuse: bool = False, out: Path | None = RESULTS) -> dict:
-    """Build the dataset for `scale` ("full" or "quick"), measure every portfolio, return the figures;
-    also written as pdf.json and pdf.md into `out` (bench/results) unless it is None."""
+def run(scale: str = "full", *, reuse: bool = False, out: Path | None = RESULTS, rounds: int | None = None) -> dict:
+    """Build the dataset for `scale` ("full" or "quick"), measure every portfolio `rounds` times
+    (3 in full, 1 quick), return the figures; also written as pdf.json and pdf.md into `out`
+    (bench/results) unless it is None."""
     portfolios = SCALES[scale]
+    rounds = rounds or (ROUNDS if scale == "full" else 1)
     work = WORK / f"pdf-{scale}"
     env, database = _environment(work, scale, portfolios, reuse=reuse)
+    # The quick smoke test must stay short: it renders the whole document and runs the parallel
+    # export for its largest portfolio only, on workers that start while the dataset is built (a
+    # full run starts fresh workers for each portfolio, so each size has its own peaks).
+    early = _Workers(env, work / "workers") if scale == "quick" else None
     try:
         built = _dataset(env, work, portfolios, reuse=reuse)
-        # The quick smoke test renders the whole document and starts workers for its largest
-        # portfolio only: it must stay short.
         rows = [
-            _measure(env, work, portfolio, everything=scale == "full" or portfolio is portfolios[-1])
+            _measure(
+                env,
+                work,
+                portfolio,
+                rounds=rounds,
+                everything=early is None or portfolio is portfolios[-1],
+                workers=early if portfolio is portfolios[-1] else None,
+            )
             for portfolio in portfolios
         ]
     finally:
+        if early is not None:
+            early.stop()
         if not reuse:
             _drop(database)
             shutil.rmtree(work, ignore_errors=True)
@@ -149,64 +162,133 @@ def _dataset(env: dict, work: Path, portfolios: list[Portfolio], *, reuse: bool)
     return built
 
 
-def _measure(env: dict, work: Path, portfolio: Portfolio, *, everything: bool = True) -> dict:
-    """Single and floor for one portfolio; whole and parallel too unless told not to."""
+def _measure(
+    env: dict,
+    work: Path,
+    portfolio: Portfolio,
+    *,
+    rounds: int = 1,
+    everything: bool = True,
+    workers: "_Workers | None" = None,
+) -> dict:
+    """Single, floor and parallel for one portfolio, `rounds` times in turn (the parallel run first
+    or last by turns, so a slow spell of the machine falls on each way alike), and the whole
+    document once. The floor renders the HTML the single export of the same round handed over.
+    Without `everything`, single and floor only."""
     folder = work / portfolio.learner
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    _say(f"{portfolio.evidence} items: single-process export")
-    single = _child(env, ["single", portfolio.learner, str(folder)])
-    _say(f"{portfolio.evidence} items: floor")
-    floor = _child(env, ["floor", portfolio.learner, str(folder), "sections"])
-    row = {"portfolio": asdict(portfolio), "single": single, "floor": floor, "whole": None, "parallel": None}
+    measured: list[dict] = []
+    for number in range(rounds):
+        # The floor follows the single export, whose HTML it renders; the parallel run alternates.
+        turn = ["single", "floor"]
+        if everything:
+            turn = [*turn, "parallel"] if number % 2 == 0 else ["parallel", *turn]
+        result: dict = {}
+        for way in turn:
+            _say(f"{portfolio.evidence} items, round {number + 1} of {rounds}: {way}")
+            if way == "single":
+                result["single"] = _child(env, ["single", portfolio.learner, str(folder)])
+            elif way == "floor":
+                result["floor"] = _child(env, ["floor", portfolio.learner, str(folder), "sections"])
+            else:
+                result["parallel"] = _parallel(env, folder, portfolio, workers if number == 0 else None)
+        measured.append(result)
+    whole = None
     if everything:
-        row["whole"] = _child(env, ["floor", portfolio.learner, str(folder), "whole"])
-        _say(f"{portfolio.evidence} items: parallel, {WORKERS} workers")
-        row["parallel"] = _parallel(env, folder, portfolio)
+        _say(f"{portfolio.evidence} items: the whole document at once")
+        whole = _child(env, ["floor", portfolio.learner, str(folder), "whole"])
     shutil.rmtree(folder / "html", ignore_errors=True)
-    return row
+    return {
+        "portfolio": asdict(portfolio),
+        "rounds": measured,
+        "single": _typical([r["single"] for r in measured]),
+        "floor": _typical([r["floor"] for r in measured]),
+        "whole": whole,
+        "parallel": _typical([r["parallel"] for r in measured]) if everything else None,
+    }
 
 
-def _parallel(env: dict, folder: Path, portfolio: Portfolio) -> dict:
-    """Start the workers, wait until they are ready, then time one export from request to DONE."""
-    if env.get("REDIS_URL"):  # the bench's own Redis database: drop messages left by earlier runs
-        subprocess.run(_celery("purge", "-f"), env=env, cwd=ROOT, check=True, capture_output=True)
-    with _workers(env, folder) as workers:
+def _typical(runs: list[dict]) -> dict:
+    """The run with the median wall time, with the median wall and CPU times of all runs and the
+    highest peak (memory is the limit that matters)."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    typical = dict(ordered[(len(ordered) - 1) // 2])
+    typical["wall_s"] = round(statistics.median(r["wall_s"] for r in runs), 2)
+    typical["wall_s_runs"] = [r["wall_s"] for r in runs]
+    typical["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    if "cpu_s" in typical:
+        typical["cpu_s"] = round(statistics.median(r["cpu_s"] for r in runs), 2)
+    if "workers" in typical:
+        typical["workers"] = [
+            {
+                "name": worker["name"],
+                "peak_rss_mb": max(r["workers"][i]["peak_rss_mb"] for r in runs),
+                "cpu_s": round(statistics.median(r["workers"][i]["cpu_s"] for r in runs), 2),
+            }
+            for i, worker in enumerate(typical["workers"])
+        ]
+    return typical
+
+
+def _parallel(env: dict, folder: Path, portfolio: Portfolio, workers: "_Workers | None" = None) -> dict:
+    """Time one export from request to DONE on workers that are ready (started here unless given)."""
+    workers = workers or _Workers(env, folder)
+    try:
+        workers.wait_until_ready()
         driver = _child(env, ["request", portfolio.learner, str(folder)])
-    driver["workers"] = workers
+    finally:
+        driver_workers = workers.stop()
+    driver["workers"] = driver_workers
     return driver
 
 
-@contextmanager
-def _workers(env: dict, folder: Path) -> Iterator[list[dict]]:
-    """Solo-pool workers: one process each, so wait4 gives each process's own peak."""
-    procs, logs = [], []
-    for number in range(1, WORKERS + 1):
-        log = folder / f"worker-{number}.log"
-        logs.append(log)
-        argv = _celery("worker", "--pool", "solo", "--loglevel", "INFO", "-n", f"pdf{number}@bench")
-        procs.append(subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
-    peaks: list[dict] = []
-    try:
+class _Workers:
+    """Solo-pool Celery workers: one process each, so wait4 gives each process's own peak."""
+
+    def __init__(self, env: dict, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if env.get("REDIS_URL"):  # the bench's own Redis database: drop messages left by earlier runs
+            subprocess.run(_celery("purge", "-f"), env=env, cwd=ROOT, check=True, capture_output=True)
+        self.logs = [folder / f"worker-{number}.log" for number in range(1, WORKERS + 1)]
+        self.procs = [
+            subprocess.Popen(
+                _celery("worker", "--pool", "solo", "--loglevel", "INFO", "-n", f"pdf{number}@bench"),
+                env=env,
+                cwd=ROOT,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+            for number, log in enumerate(self.logs, start=1)
+        ]
+        self.peaks: list[dict] | None = None
+
+    def wait_until_ready(self) -> None:
         deadline = time.monotonic() + 90
-        while not all(" ready." in log.read_text() for log in logs):
-            if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
-                raise RuntimeError("a benchmark worker did not start:\n" + "\n".join(log.read_text() for log in logs))
+        while not all(" ready." in log.read_text() for log in self.logs):
+            if any(p.poll() is not None for p in self.procs) or time.monotonic() > deadline:
+                logs = "\n".join(log.read_text() for log in self.logs)
+                raise RuntimeError(f"a benchmark worker did not start:\n{logs}")
             time.sleep(0.2)
-        yield peaks
-    finally:
-        for proc in procs:
+
+    def stop(self) -> list[dict]:
+        """Warm shutdown (there is nothing left to finish); each process's peak RSS and CPU time."""
+        if self.peaks is not None:
+            return self.peaks
+        for proc in self.procs:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)  # warm shutdown: it finishes nothing, there is nothing left
-        for number, proc in enumerate(procs, start=1):
+                proc.send_signal(signal.SIGTERM)
+        self.peaks = []
+        for number, proc in enumerate(self.procs, start=1):
             _, _, usage = os.wait4(proc.pid, 0)
-            peaks.append(
+            self.peaks.append(
                 {
                     "name": f"pdf{number}@bench",
                     "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
                     "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # start-up included
                 }
             )
+        return self.peaks
 
 
 def _say(what: str) -> None:
@@ -492,18 +574,20 @@ def _fill(enrolment: "Enrolment", portfolio: Portfolio, assessor: "User", units:
 def _summarise(scale: str, portfolios: list[Portfolio], rows: list[dict], built: dict, database: str | None) -> dict:
     for row in rows:
         single, floor, whole, parallel = row["single"], row["floor"], row["whole"], row["parallel"]
+        rounds = row["rounds"]
+        # Times: the median of each round's ratio, the runs of a round being closest in time.
         row["ratios"] = {
-            "single_over_floor": _ratio(single["wall_s"], floor["wall_s"]),
-            "single_over_floor_cpu": _ratio(single["cpu_s"], floor["cpu_s"]),
+            "single_over_floor": _per_round(rounds, "single", "floor", "wall_s"),
+            "single_over_floor_cpu": _per_round(rounds, "single", "floor", "cpu_s"),
         }
         if whole is not None:
             row["ratios"]["whole_over_floor"] = _ratio(whole["wall_s"], floor["wall_s"])
         if parallel is not None and whole is not None:
             busiest = max(w["peak_rss_mb"] for w in parallel["workers"])
             row["ratios"] |= {
-                "parallel_over_single": _ratio(parallel["wall_s"], single["wall_s"]),
+                "parallel_over_single": _per_round(rounds, "parallel", "single", "wall_s"),
+                "parallel_over_floor": _per_round(rounds, "parallel", "floor", "wall_s"),
                 "parallel_cpu_over_single": _ratio(sum(w["cpu_s"] for w in parallel["workers"]), single["cpu_s"]),
-                "parallel_over_floor": _ratio(parallel["wall_s"], floor["wall_s"]),
                 "worker_memory_over_single": _ratio(busiest, single["peak_rss_mb"]),
                 "worker_memory_over_whole": _ratio(busiest, whole["peak_rss_mb"]),
             }
@@ -556,6 +640,10 @@ def _growth(rows: list[dict]) -> dict:
     return growth
 
 
+def _per_round(rounds: list[dict], top: str, bottom: str, key: str) -> float:
+    return round(statistics.median(_ratio(r[top][key], r[bottom][key]) for r in rounds), 3)
+
+
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else float("nan")
 
@@ -565,8 +653,9 @@ def markdown(result: dict) -> str:
     lines = [
         "## PDF export: time and peak memory against WeasyPrint alone",
         "",
-        "Each portfolio exported once per way, each way in a fresh process; peak RSS is the process's own "
-        "(ru_maxrss from wait4). Floor: WeasyPrint alone writing the exact final HTML documents the export "
+        f"Each way run {len(rows[0]['rounds'])} time(s) per portfolio, by turns, each run in a fresh process: "
+        "times are medians, ratios the median of each round's ratio, peaks the highest (a process's own "
+        "ru_maxrss from wait4). Floor: WeasyPrint alone writing the exact final HTML documents the export "
         "laid out, one after another, with the same fetcher, style sheet and ready-made thumbnails. Whole: "
         "the same documents joined into one WeasyPrint document and written at once (how the export worked "
         f"before sections were written separately). Parallel: the web export on {result['workers']} Celery "
@@ -594,15 +683,17 @@ def markdown(result: dict) -> str:
         )
     lines += [
         "",
-        "CPU seconds (contention-proof: others' processes shared the two cores), and the one-minute load "
-        "average before and after each run:",
+        "Every run's wall seconds, the median CPU seconds, and the one-minute load average around the "
+        "typical run (this is a shared virtual machine: its speed drifts by tens of percent between runs, "
+        "CPU time included, which is why the ratios pair runs of the same round):",
         "",
     ]
     for row in rows:
         s, f, par, r = row["single"], row["floor"], row["parallel"], row["ratios"]
         text = (
-            f"- {row['portfolio']['evidence']} items: floor {f['cpu_s']:.1f}, single {s['cpu_s']:.1f} "
-            f"(x floor {r['single_over_floor_cpu']:.2f})"
+            f"- {row['portfolio']['evidence']} items: floor {_runs(f)}, single {_runs(s)}"
+            + (f", parallel {_runs(par)}" if par is not None else "")
+            + f"; CPU floor {f['cpu_s']:.1f}, single {s['cpu_s']:.1f} (x floor {r['single_over_floor_cpu']:.2f})"
         )
         if par is not None:
             both = sum(w["cpu_s"] for w in par["workers"])
@@ -658,6 +749,10 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _runs(way: dict) -> str:
+    return " / ".join(f"{wall:.1f}" for wall in way["wall_s_runs"])
+
+
 def _verdict(met: bool) -> str:
     return "**met**" if met else "**missed**"
 
@@ -702,6 +797,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 and 6 items with small photos: a smoke test.")
     parser.add_argument("--reuse", action="store_true", help="Keep the dataset for the next run, and reuse the last.")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where pdf.json and pdf.md go (bench/results).")
+    parser.add_argument("--rounds", type=int, help=f"Runs of each way per portfolio ({ROUNDS}; 1 with --quick).")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--answer", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -709,7 +805,7 @@ def main() -> int:
         answer = child(args.child[0], args.child[1:])
         Path(args.answer).write_text(json.dumps(answer))
         return 0
-    result = run("quick" if args.quick else "full", reuse=args.reuse, out=args.out)
+    result = run("quick" if args.quick else "full", reuse=args.reuse, out=args.out, rounds=args.rounds)
     print(markdown(result))
     return 0
 

@@ -63,7 +63,7 @@ class PageNumbers:
         self._prefix = b"".join(glyphs[:_PREFIX])
         self._digits = dict(zip(_LONG, glyphs[_PREFIX:], strict=True))
         if short_glyphs[_PREFIX:] != [self._digits[_SHORT]]:
-            raise CalibrationError("the digits are not drawn the same way on every page")
+            raise CalibrationError("the second page drew its digit with another glyph")
         self._x = float(tm.group(1))
         self._advance = (float(short_tm.group(1)) - self._x) / (len(_LONG) - len(_SHORT))
 
@@ -76,12 +76,13 @@ class PageNumbers:
     def stamp(self, page: PageObject, number: int) -> None:
         """Draw "Page `number`" on `page`, a page already added to the writer."""
         name = NameObject(f"/PageNumber{number}")
+        if "/Resources" not in page:
+            page[NameObject("/Resources")] = DictionaryObject()
         resources = page["/Resources"].get_object()
-        xobjects = resources.get("/XObject")
-        if xobjects is None:
-            xobjects = resources[NameObject("/XObject")] = DictionaryObject()
-        xobjects.get_object()[name] = self._form(number)
-        contents = page.raw_get("/Contents")
+        if "/XObject" not in resources:
+            resources[NameObject("/XObject")] = DictionaryObject()
+        resources["/XObject"].get_object()[name] = self._form(number)
+        contents = page.raw_get("/Contents") if "/Contents" in page else ArrayObject()
         existing = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
         restore = self._writer._add_object(_stream(b"\nQ " + name.encode() + b" Do\n"))
         page[NameObject("/Contents")] = ArrayObject([self._save, *existing, restore])

@@ -59,9 +59,6 @@ class SectionLayout:
     bookmarks: list[list]  # [[level, label, page index, x, y], …] in document order
     anchors: dict[str, list]  # {anchor id: [page index, x, y]}
 
-    def as_json(self) -> dict:
-        return {"page_count": self.page_count, "bookmarks": self.bookmarks, "anchors": self.anchors}
-
 
 def render_section(
     plan: ReportPlan,
