@@ -67,6 +67,10 @@ class DecisionConflict(ValidationError):
         )
 
 
+class VersionChanged(ValidationError):
+    """The learner started or submitted a newer version while the assessor was judging this one."""
+
+
 def decisions_record(
     *,
     version: EvidenceVersion,
@@ -92,8 +96,8 @@ def _record(
     reauthenticated: bool,
 ) -> list[Decision]:
     version = _lock_submitted(version)
-    # Read afresh: the assessor may have been reassigned since the page was loaded.
-    enrolment = Enrolment.objects.select_related("learner").get(pk=version.evidence.enrolment_id)
+    # Read afresh, under that lock: the assessor may have been reassigned since the page was loaded.
+    enrolment = version.evidence.enrolment
     if not allows(assessor, Action.ASSESS, enrolment):
         raise ValidationError("Only the learner's assigned assessor can judge this evidence.")
     _validate(version, enrolment, judgements, additions)
@@ -167,18 +171,37 @@ def _audit_decisions(
 
 
 def _lock_submitted(version: EvidenceVersion) -> EvidenceVersion:
-    """Re-read the version under a row lock, and its evidence's too.
+    """Re-read the version under a row lock, with its evidence's and portfolio's, and insist it is still current.
 
     Submitting a newer version updates this row, and starting one locks the evidence, so neither
     can slip in between this check and the decisions. Decisions on one version are serialised by
     the same lock; the claim locks below still guard callers that arrive by another path.
+
+    "Current" matters as much as "submitted": a learner who has started version N+1 is replacing
+    N, and the marking page refuses N then. The page checks before this lock is taken, so only
+    this check, under the lock `evidence_new_version` also takes, keeps a decision from landing
+    on N after N+1 has begun.
+
+    The portfolio (enrolment) is locked because `enrolment_reassign` locks it too: a reassignment
+    either waits for these decisions or commits first and the assessor check sees it. NO KEY
+    UPDATE still conflicts with all of those locks and with itself, but lets other transactions
+    insert rows that merely refer to these (audit events, files) without waiting.
     """
-    locked = EvidenceVersion.objects.select_for_update().select_related("evidence").get(pk=version.pk)
+    locked = (
+        EvidenceVersion.objects.select_for_update(of=("self", "evidence", "evidence__enrolment"), no_key=True)
+        .select_related("evidence__enrolment__learner")
+        .get(pk=version.pk)
+    )
+    if locked.status == EvidenceVersion.Status.DRAFT:
+        raise ValidationError("The learner has not submitted this version yet: there is nothing to judge.")
     if locked.status != EvidenceVersion.Status.SUBMITTED:
-        if locked.status == EvidenceVersion.Status.DRAFT:
-            raise ValidationError("The learner has not submitted this version yet: there is nothing to judge.")
-        raise ValidationError(
+        raise VersionChanged(
             f"Version {locked.number} has been replaced by a newer submission. Judge the current version instead."
+        )
+    if locked.evidence.current_version_id != locked.pk:
+        raise VersionChanged(
+            f"The learner started a new version of “{locked.title}” while you were working, so version "
+            f"{locked.number} is being replaced. Nothing of yours was saved: it comes back to you when they submit."
         )
     return locked
 

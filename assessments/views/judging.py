@@ -22,7 +22,7 @@ from accounts.forms import SignatureForm
 from accounts.policy import Action, require
 from assessments.forms import AdditionForm, JudgementForm
 from assessments.models import Decision
-from assessments.services.decisions import DecisionConflict, decisions_record
+from assessments.services.decisions import DecisionConflict, VersionChanged, decisions_record
 from portfolio.models import Claim, Declaration, Evidence, EvidenceVersion, StoredFile
 from portfolio.progress import State
 from portfolio.selectors import evidence_for_user
@@ -215,6 +215,14 @@ def _attach_service_errors(page: Page, error: ValidationError) -> list[str]:
     return unplaced
 
 
+def _evidence_changed(request: HttpRequest, evidence: Evidence) -> HttpResponse:
+    """409: the version being judged is no longer the one to judge, and nothing was saved."""
+    version = evidence.current_version
+    if version is None or version.status != EvidenceVersion.Status.SUBMITTED:
+        return _not_submitted(request, evidence, status=409, changed=True)
+    return _render(request, _page(request, evidence, None), status=409, version_changed=True)
+
+
 def _sign(request: HttpRequest, evidence: Evidence) -> HttpResponse:
     page = _page(request, evidence, request.POST)
     if not page.valid():
@@ -229,6 +237,9 @@ def _sign(request: HttpRequest, evidence: Evidence) -> HttpResponse:
             additions=[addition] if addition else [],
             reauthenticated=True,  # the signature form has just checked the password
         )
+    except VersionChanged:
+        # The learner started or submitted a newer version after `assess` checked: show what is there now.
+        return _evidence_changed(request, evidence_for_user(request.user, evidence.uuid))
     except DecisionConflict as conflict:
         # Re-read everything: the page must show the decisions that won, not the ones the assessor saw.
         fresh = _page(request, evidence, None)

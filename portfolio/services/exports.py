@@ -8,16 +8,19 @@ the work is portfolio.services.export_sections.
 
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccessGrant, User
+from accounts.policy import Action as Policy
+from accounts.policy import allows
 from portfolio.models import Enrolment, ExportJob
 from portfolio.services.audit import Action, audit
 
@@ -37,10 +40,32 @@ def _enqueue(job: ExportJob) -> None:
     transaction.on_commit(lambda: render_export.delay(job.pk))
 
 
+class AccessEnded(PermissionDenied):
+    """The person's access to the portfolio ended (an EQA's grant revoked) after the page checked it."""
+
+
+def _lock_access(enrolment: Enrolment, by: User) -> None:
+    """Check again, inside the transaction, that `by` may export, so a revocation cannot slip in.
+
+    The view checked before this transaction began. An EQA's access is their grants: lock them
+    (`access_revoke` locks the grant it revokes), then ask the policy afresh, in a new statement
+    that sees anything committed while we waited. A revocation either commits first and is seen
+    here, or waits until this job has committed. Locked in id order, so two requests cannot deadlock.
+    """
+    if by.role == User.Role.EQA:
+        grants = AccessGrant.objects.select_for_update().filter(eqa=by, centre_id=enrolment.centre_id)
+        list(grants.order_by("pk").values_list("pk", flat=True))
+    if not allows(by, Policy.EXPORT_PORTFOLIO, enrolment):
+        raise AccessEnded("Your access to this portfolio has ended, so it cannot be exported.")
+
+
 def export_request(*, enrolment: Enrolment, by: User, include_originals: bool = False) -> ExportJob:
     """A new export job, queued once the transaction commits. A second click while one of the
-    same kind is still waiting or rendering returns that one instead of starting another."""
+    same kind is still waiting or rendering returns that one instead of starting another.
+
+    Raises AccessEnded (a PermissionDenied, so a 403) if `by` may no longer export it."""
     with transaction.atomic():
+        _lock_access(enrolment, by)
         pending = (
             ExportJob.objects.select_for_update()
             .filter(
@@ -69,10 +94,22 @@ def export_request(*, enrolment: Enrolment, by: User, include_originals: bool = 
     return job
 
 
+def lease_left(heartbeat: datetime | None) -> float:
+    """Seconds until a lease last renewed at `heartbeat` lapses; 0 once it has."""
+    if heartbeat is None:
+        return 0.0
+    return max(0.0, settings.EXPORT_LEASE_SECONDS - (timezone.now() - heartbeat).total_seconds())
+
+
 def is_stalled(job: ExportJob) -> bool:
     """Rendering, but no word from the worker for longer than the lease: it has died."""
-    lease = timedelta(seconds=settings.EXPORT_LEASE_SECONDS)
-    return job.state == State.RUNNING and (job.heartbeat_at is None or timezone.now() - job.heartbeat_at > lease)
+    return job.state == State.RUNNING and lease_left(job.heartbeat_at) == 0
+
+
+def held_for(job_id: int) -> float | None:
+    """Seconds until a running job's lease lapses, when `claim` refused it for being held; else None."""
+    heartbeat = ExportJob.objects.filter(pk=job_id, state=State.RUNNING).values_list("heartbeat_at", flat=True).first()
+    return lease_left(heartbeat) or None  # no such running job reads as no heartbeat: nothing holds it
 
 
 def can_retry(job: ExportJob) -> bool:
