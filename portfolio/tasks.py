@@ -10,6 +10,7 @@ no-op when its work is done or no longer wanted, so a repeated message changes n
 """
 
 import logging
+import math
 from collections.abc import Callable
 
 from celery import Task, shared_task
@@ -29,10 +30,20 @@ TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 RETRY_DELAYS = (10, 30, 90)
 
 
+def _check_back(task: Task, held_for: float | None) -> None:
+    """The work is held under another worker's lease: look again when it lapses, in case that worker
+    has died. A pool process that is killed has its message handed out again at once, long before
+    its lease lapses; dropping that message would leave the export waiting for a person's "Try again".
+    A new message rather than a retry, so the check costs none of the task's retries."""
+    if held_for is not None:
+        task.apply_async(args=task.request.args, kwargs=task.request.kwargs, countdown=math.ceil(held_for) + 1)
+
+
 @shared_task(bind=True, max_retries=len(RETRY_DELAYS))
 def render_export(self: Task, job_id: int) -> None:
     attempt = exports.claim(job_id)
     if attempt is None:
+        _check_back(self, exports.held_for(job_id))
         return
     _run(
         self,
@@ -47,6 +58,10 @@ def render_export(self: Task, job_id: int) -> None:
 def render_export_section(self: Task, job_id: int, attempt: int, index: int) -> None:
     tries = export_sections.section_claim(job_id, attempt, index, worker=self.request.hostname or "")
     if tries is None:
+        held_for = export_sections.held_for(job_id, attempt, index)
+        if held_for is None:
+            export_sections.merge_if_due(job_id, attempt)
+        _check_back(self, held_for)
         return
     _run(
         self,
@@ -61,6 +76,7 @@ def render_export_section(self: Task, job_id: int, attempt: int, index: int) -> 
 def merge_export(self: Task, job_id: int, attempt: int) -> None:
     tries = export_sections.merge_claim(job_id, attempt, worker=self.request.hostname or "")
     if tries is None:
+        _check_back(self, export_sections.held_for(job_id, attempt, FRONT))
         return
     _run(
         self,

@@ -4,6 +4,7 @@ Everywhere else tests run tasks in-process. A worker is a subprocess on the test
 these tests only run where the database is a server both processes can reach.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +31,9 @@ def worker_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+
+
 class Worker:
     def __init__(self, proc: subprocess.Popen, log: Path) -> None:
         self.proc, self.log = proc, log
@@ -39,9 +43,22 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
+    def pool_processes(self) -> list[int]:
+        """The process ids of a prefork worker's pool (its children)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.proc.pid:
+                    children.append(int(stat.parent.name))
+        return children
+
 
 @contextmanager
-def celery_worker(tmp_path: Path, name: str = "worker", **env_overrides: str) -> Iterator[Worker]:
+def celery_worker(
+    tmp_path: Path, name: str = "worker", *, pool: str = "solo", **env_overrides: str
+) -> Iterator[Worker]:
+    """A worker process; `pool="prefork"` for one with a single pool process beneath it."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -56,7 +73,7 @@ def celery_worker(tmp_path: Path, name: str = "worker", **env_overrides: str) ->
     log_path = tmp_path / f"{name}.log"
     log = log_path.open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO", "-n", name],
+        [*CELERY, "--pool", pool, "--concurrency", "1", "--loglevel", "INFO", "-n", name],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=log,

@@ -13,9 +13,8 @@ nothing. Locks are always taken job row first, then section row.
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -138,6 +137,23 @@ def section_finish(
     return True
 
 
+def merge_if_due(job_id: int, attempt: int) -> bool:
+    """Queue the merge if every body section is done and the merge has not started: the worker that
+    finished the last section may have died between its commit and queueing the merge. A repeated
+    message for a done section calls this; a second merge message would find nothing to do."""
+    with transaction.atomic():
+        job = _running(job_id, attempt)
+        if job is None:
+            return False
+        states = dict(job.sections.filter(attempt=attempt).values_list("index", "state").order_by())
+        due = states.get(FRONT) == State.PENDING and all(
+            state == State.DONE for index, state in states.items() if index != FRONT
+        )
+        if due:
+            transaction.on_commit(lambda: _enqueue_merge(job_id, attempt))
+    return due
+
+
 def merged_sections(job_id: int, attempt: int) -> tuple[int | None, list[ExportSection]]:
     """The front's measured length (None if it was not measured) and the body sections, in order."""
     rows = list(ExportSection.objects.filter(job_id=job_id, attempt=attempt).order_by("index"))
@@ -176,8 +192,25 @@ def _section(job_id: int, attempt: int, index: int) -> ExportSection | None:
 
 
 def _lapsed(heartbeat: datetime | None) -> bool:
-    lease = timedelta(seconds=settings.EXPORT_LEASE_SECONDS)
-    return heartbeat is None or timezone.now() - heartbeat > lease
+    return exports.lease_left(heartbeat) == 0
+
+
+def held_for(job_id: int, attempt: int, index: int) -> float | None:
+    """Seconds until the lease on a section another worker is rendering lapses, when a claim was
+    refused for that; None when it was refused for any other reason (done, not due, not wanted)."""
+    heartbeat = (
+        ExportSection.objects.filter(
+            job_id=job_id,
+            attempt=attempt,
+            index=index,
+            state=State.RUNNING,
+            job__attempts=attempt,
+            job__state=ExportJob.State.RUNNING,
+        )
+        .values_list("heartbeat_at", flat=True)
+        .first()
+    )
+    return exports.lease_left(heartbeat) or None
 
 
 def _enqueue_sections(job_id: int, attempt: int, indexes: list[int]) -> None:

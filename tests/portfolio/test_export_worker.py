@@ -2,9 +2,11 @@
 and writing real files: two workers sharing one export's sections, and surviving a worker being
 killed mid-render."""
 
+import datetime
 import io
 import os
 import re
+import signal
 
 import pytest
 from django.core.files.storage import default_storage
@@ -14,7 +16,10 @@ from pypdf import PdfReader
 from accounts.models import User
 from assessments.models import Decision
 from portfolio.models import Enrolment, ExportJob, ExportSection, StoredFile
+from portfolio.services.evidence import evidence_create, evidence_submit, mapping_set
 from portfolio.services.exports import export_request
+from portfolio.services.grants import access_grant
+from tests.helpers import PLAN, criterion, details, enrol
 from tests.workers import celery_worker, needs_postgres, wait_for
 from units.models import AssessmentCriterion
 
@@ -78,7 +83,7 @@ def test_two_workers_share_one_exports_sections(tmp_path, demo):
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="redelivery after a worker dies is the Redis broker's")
 def test_a_worker_killed_mid_render_is_replaced_and_the_job_finishes_once(tmp_path, demo):
     # A short lease and visibility timeout so the test need not wait the production minutes.
-    fast = {"EXPORT_LEASE_SECONDS": "2", "CELERY_VISIBILITY_TIMEOUT": "4"}
+    fast = {"EXPORT_LEASE_SECONDS": "2", "CELERY_VISIBILITY_TIMEOUT": "4", "CELERY_RESTORE_INTERVAL": "1"}
     eqa = User.objects.get(username="eqa")
     rendering = ExportSection.objects.filter(job__enrolment=demo, index__gt=0, state=ExportSection.State.RUNNING)
     with celery_worker(tmp_path, "doomed", **fast) as doomed:
@@ -100,3 +105,57 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_job_finishes_once(tmp_pa
     # One final PDF; the plan, the sections' files and their folders are gone.
     assert default_storage.listdir(f"exports/{demo.uuid}") == ([], [job.storage_name.rsplit("/", 1)[1]])
     assert "Priya Shah" in pdf_text(job)
+
+
+@pytest.fixture
+def small(specifications, transactional_db, learner, assessor, iqa, eqa, centre_admin):
+    """A portfolio of three pieces of evidence: quick to render, so ten kills take a minute, not ten."""
+    enrolment = enrol(learner, assessor=assessor, iqa=iqa)
+    for n in range(3):
+        evidence = evidence_create(enrolment=enrolment, by=learner, details=details(title=f"Briefing {n}"))
+        mapping_set(version=evidence.current_version, by=learner, accounts={criterion(PLAN, "1.1"): "Shown"}, items=[])
+        evidence_submit(version=evidence.current_version, by=learner, declared=True)
+    soon = datetime.date.today() + datetime.timedelta(days=30)
+    access_grant(admin=centre_admin, eqa=eqa, whole_centre=True, expires_on=soon)
+    return enrolment
+
+
+# Where each round kills the pool process: planning, a body section, or the merge (cover and contents).
+KILL_POINTS = {
+    "planning": lambda job: job.state == State.RUNNING and not job.sections.exists(),
+    "a section": lambda job: job.sections.filter(index__gt=0, state=ExportSection.State.RUNNING).exists(),
+    "the merge": lambda job: job.sections.filter(index=0, state=ExportSection.State.RUNNING).exists(),
+}
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="redelivery after a worker dies is the Redis broker's")
+def test_ten_pool_processes_killed_mid_export_and_each_export_finishes_exactly_once(tmp_path, small, eqa):
+    """Prefork, as `make worker` runs: a killed pool process's message comes back at once, while the
+    dead process's lease still holds; the task looks again when the lease lapses and takes over."""
+    kills: list[str] = []
+    finished: list[ExportJob] = []
+    with celery_worker(tmp_path, "phoenix", pool="prefork", EXPORT_LEASE_SECONDS="2") as worker:
+        for round_number in range(30):
+            if len(kills) == 10:
+                break
+            point, reached = list(KILL_POINTS.items())[round_number % len(KILL_POINTS)]
+            job = export_request(enrolment=small, by=eqa)
+            fresh = ExportJob.objects.filter(pk=job.pk)
+            wait_for(lambda q=fresh, r=reached: r(q.get()) or q.get().is_finished, f"{point} to start", every=0.005)
+            for pid in worker.pool_processes():
+                os.kill(pid, signal.SIGKILL)
+            if not fresh.get().is_finished:
+                kills.append(point)
+            wait_for(lambda q=fresh: q.get().is_finished, "the export to finish", timeout=90)
+            job.refresh_from_db()
+            assert job.state == State.DONE, job.error
+            finished.append(job)
+    assert len(kills) == 10, f"only {len(kills)} kills landed mid-export in {len(finished)} rounds"
+    # Exactly once: one final PDF per export, nothing else left behind, each one whole.
+    names = sorted(job.storage_name.rsplit("/", 1)[1] for job in finished)
+    folders, files = default_storage.listdir(f"exports/{small.uuid}")
+    assert (folders, sorted(files)) == ([], names)
+    for job in finished:
+        text = pdf_text(job)
+        assert all(f"Page {n}" in text for n in range(1, job.page_count + 1))
+    print(f"\n{len(kills)} pool processes killed mid-export in {len(finished)} rounds: {sorted(set(kills))}")
