@@ -1,8 +1,11 @@
+import datetime
 import uuid
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from accounts.models import Centre
 from units.models import AssessmentCriterion, EvidenceRequirementItem, Qualification, Unit
@@ -36,12 +39,26 @@ class Enrolment(models.Model):
     planned_end_date = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Retention (portfolio.services.retention): certification starts both clocks; the purge dates
+    # say which stages have run. A portfolio whose records are purged keeps only this row, because
+    # the append-only audit trail refers to it.
+    certified_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The date the awarding body certified the learner. Starts the retention clocks.",
+    )
+    evidence_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    records_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-start_date", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_end_date__gte=F("start_date")), name="portfolio_enrolment_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(certified_on__isnull=True) | Q(status="completed"),
+                name="portfolio_enrolment_certified_is_completed",
             ),
             models.UniqueConstraint(
                 fields=["learner", "qualification"],
@@ -134,6 +151,8 @@ class StoredFile(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set when retention deleted the bytes from storage; the row (name, size, hash) stays with the records.
+    purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -331,6 +350,12 @@ class AuditEvent(models.Model):
         EXPORT_COMPLETED = "export_completed", "PDF export rendered"
         EXPORT_FAILED = "export_failed", "PDF export failed"
         EXPORT_DOWNLOADED = "export_downloaded", "PDF export downloaded"
+        ENROLMENT_CERTIFIED = "enrolment_certified", "Certification recorded"
+        LEGAL_HOLD_PLACED = "legal_hold_placed", "Legal hold placed"
+        LEGAL_HOLD_RELEASED = "legal_hold_released", "Legal hold released"
+        RETENTION_POLICY_CHANGED = "retention_policy_changed", "Retention rule changed"
+        EVIDENCE_PURGED = "evidence_purged", "Evidence files purged (retention)"
+        RECORDS_PURGED = "records_purged", "Portfolio records purged (retention)"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     at = models.DateTimeField()
@@ -457,3 +482,92 @@ class ExportSection(models.Model):
 
     def __str__(self) -> str:
         return f"Section {self.index} of export {self.job_id}, attempt {self.attempt} ({self.state})"
+
+
+class RetentionPolicy(models.Model):
+    """How long one awarding body's portfolios are kept, counted from certification.
+
+    Evidence files go first (the awarding body's window for sampling and appeals); the
+    assessment records (decisions, sign-offs, IQA records) later. A qualification whose awarding
+    body has no rule is never purged.
+    """
+
+    awarding_body = models.CharField(
+        max_length=100, help_text="As on the qualification, e.g. OCR. Matched ignoring case and spaces at the ends."
+    )
+    evidence_weeks_after_certification = models.PositiveSmallIntegerField(
+        help_text="Evidence files are deleted this many weeks after the certification date."
+    )
+    records_years_after_completion = models.PositiveSmallIntegerField(
+        help_text="The rest of the portfolio is deleted this many years after the certification date."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["awarding_body"]
+        verbose_name_plural = "retention policies"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("awarding_body"),
+                name="portfolio_retentionpolicy_one_per_awarding_body",
+                violation_error_message="There is already a retention rule for this awarding body.",
+            ),
+            models.CheckConstraint(
+                condition=Q(records_years_after_completion__gte=1),
+                name="portfolio_retentionpolicy_records_at_least_a_year",
+                violation_error_message="Keep records for at least a year.",
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_weeks_after_certification__lte=F("records_years_after_completion") * 52),
+                name="portfolio_retentionpolicy_evidence_within_records",
+                violation_error_message="Evidence cannot be kept longer than the records it belongs to.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.awarding_body}: evidence {self.evidence_weeks_after_certification} weeks, "
+            f"records {self.records_years_after_completion} years"
+        )
+
+    def evidence_due(self, certified_on: datetime.date) -> datetime.date:
+        """The first day the evidence files may be deleted."""
+        return certified_on + datetime.timedelta(weeks=self.evidence_weeks_after_certification)
+
+    def records_due(self, certified_on: datetime.date) -> datetime.date:
+        """The first day the rest of the portfolio may be deleted."""
+        return certified_on + relativedelta(years=self.records_years_after_completion)
+
+
+class LegalHold(models.Model):
+    """Stops retention purging a portfolio (a complaint, an appeal, a tribunal, an investigation).
+
+    Active until a release row exists; neither row is ever edited.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="legal_holds")
+    reason = models.CharField(max_length=500)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Legal hold on {self.enrolment}: {self.reason[:60]}"
+
+
+class LegalHoldRelease(models.Model):
+    """Ends a legal hold. A separate row, so the hold as placed stays on the record."""
+
+    hold = models.OneToOneField(LegalHold, on_delete=models.PROTECT, related_name="release")
+    reason = models.CharField(max_length=500)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Released {self.hold}"

@@ -59,6 +59,7 @@ def evidence_to_edit(user: User, uuid: object) -> Evidence:
 def file_for_user(user: User, uuid: object) -> StoredFile:
     stored = (
         StoredFile.objects.filter(scope_q(user, Action.VIEW_PORTFOLIO, prefix="enrolment__"), uuid=uuid)
+        .filter(purged_at=None)  # retention deleted its bytes (portfolio.services.retention)
         .select_related("enrolment")
         .first()
     )

@@ -226,6 +226,7 @@ def _files(
                 storage_name=stored.storage_name,
                 uploaded_by=person_name(stored.uploaded_by),
                 uploaded_at=stored.uploaded_at,
+                purged_at=stored.purged_at,
             )
         ref = refs[evidence_of[link.version_id]]
         if ref not in entry.evidence:

@@ -108,7 +108,8 @@ def merge_report(
         def embedding(number: int, total: int, entry: FileEntry) -> None:
             report(95 + 4 * number // total, f"Embedding original file {number} of {total}: {entry.name}")
 
-        embed_originals(writer, plan.report.files, on_embed=embedding)
+        kept = [entry for entry in plan.report.files if entry.purged_at is None]
+        embed_originals(writer, kept, on_embed=embedding)
     report(95, "Writing the PDF")
     digesting = _DigestingWriter(output)
     writer.write(digesting)

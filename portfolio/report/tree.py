@@ -54,11 +54,12 @@ class FileEntry:
     storage_name: str  # read through default_storage only; never shown
     uploaded_by: str
     uploaded_at: datetime.datetime
+    purged_at: datetime.datetime | None = None  # its bytes deleted under the retention rule
     evidence: list[EvidenceRef] = field(default_factory=list)
 
     @property
     def is_image(self) -> bool:
-        return self.content_type in IMAGE_TYPES
+        return self.content_type in IMAGE_TYPES and self.purged_at is None
 
     @property
     def attachment_name(self) -> str:

@@ -124,7 +124,8 @@ def _read_snapshot(rows_file: IO[bytes]) -> _Snapshot:
 
 def _stored_file_names() -> _FileNames:
     """Every name in storage that a row points to: evidence files, finished exports, sections."""
-    evidence = StoredFile.objects.order_by("pk").values_list("storage_name", flat=True)
+    # A purged file's row stays (its hash is on the record) but its bytes are gone, by design.
+    evidence = StoredFile.objects.filter(purged_at__isnull=True).order_by("pk").values_list("storage_name", flat=True)
     exports = ExportJob.objects.exclude(storage_name="").order_by("pk").values_list("storage_name", flat=True)
     sections = ExportSection.objects.exclude(storage_name="").order_by("pk").values_list("storage_name", flat=True)
     return _FileNames(required=[*evidence, *exports], if_present=list(sections))

@@ -68,10 +68,19 @@ def unapplied_migrations() -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
+def _seeded_by_migrations() -> tuple[type[Model], ...]:
+    """Tables `migrate` fills with defaults: a fresh installation's rows there are not data, and
+    the archive's (perhaps since changed by an administrator) replace them."""
+    return (apps.get_model("portfolio", "RetentionPolicy"),)
+
+
 def tables_with_rows() -> dict[str, int]:
-    """Every table a restore writes to that already holds rows, with how many."""
+    """Every table a restore writes to that already holds rows of data, with how many."""
+    seeded = _seeded_by_migrations()
     return {
-        model._meta.label: model._base_manager.count() for model in backed_up_models() if model._base_manager.exists()
+        model._meta.label: model._base_manager.count()
+        for model in backed_up_models()
+        if model not in seeded and model._base_manager.exists()
     }
 
 
@@ -143,6 +152,8 @@ def load_database(stream: IO[bytes]) -> dict[str, int]:
     checked all at once at the end, before the transaction commits, as loaddata does.
     """
     rows: Counter[str] = Counter()
+    for model in _seeded_by_migrations():
+        model._base_manager.all().delete()
     with connection.constraint_checks_disabled():
         for item in jsonl.Deserializer(stream):
             # An insert, never an update: the save skips the model's own save() (raw), and
