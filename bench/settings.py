@@ -8,3 +8,9 @@ served by the same server as the pages measured against it, but never by product
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
+
+# The benchmarks serve plain http on loopback (gunicorn, the test client): production's redirect to
+# https:// and its Secure-only cookies would stop every request after the login.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

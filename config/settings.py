@@ -6,9 +6,11 @@ variable rather than surfacing later as odd behaviour.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
+    "axes",
     "accounts",
     "units",
     "portfolio",
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "portfolio.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Set when a reverse proxy you run appends the client's address to X-Forwarded-For.
@@ -126,6 +133,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:home"
 
@@ -182,12 +194,29 @@ MEDIA_ROOT = env_path("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")
 # Private files have no public URL: an unroutable host, so nothing (not even Django's test
 # server, which serves MEDIA_URL paths) hands them out without the permission-checked view.
 MEDIA_URL = "https://private-media.invalid/"
+# Set (e.g. "/protected/") when nginx serves PRIVATE_MEDIA_ROOT from an `internal` location: the
+# download views then check permission, record the download and hand nginx the file with an
+# X-Accel-Redirect header instead of streaming it through a web worker.
+EVIDENCE_X_ACCEL_REDIRECT_PREFIX = env_str("EVIDENCE_X_ACCEL_REDIRECT_PREFIX", "").strip()
+if EVIDENCE_X_ACCEL_REDIRECT_PREFIX:
+    if not (EVIDENCE_X_ACCEL_REDIRECT_PREFIX.startswith("/") and EVIDENCE_X_ACCEL_REDIRECT_PREFIX.endswith("/")):
+        raise ImproperlyConfigured(
+            "EVIDENCE_X_ACCEL_REDIRECT_PREFIX must start and end with /, e.g. /protected/; "
+            f"got {EVIDENCE_X_ACCEL_REDIRECT_PREFIX!r}"
+        )
+    if S3_BUCKET:
+        raise ImproperlyConfigured(
+            "EVIDENCE_X_ACCEL_REDIRECT_PREFIX works only with files on disk (PRIVATE_MEDIA_ROOT); "
+            "unset it when S3_BUCKET is set (evidence is then streamed from the bucket)"
+        )
 
 # Evidence files. The first upload handler holds each file to the size limit while it streams in
 # (portfolio.uploads); files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory,
 # hashed as it is written. All three read the body 1 MB at a time (see portfolio.uploads).
 EVIDENCE_MAX_FILE_SIZE = env_int("EVIDENCE_MAX_FILE_SIZE", 200 * 1024 * 1024)
 EVIDENCE_MAX_FILES_PER_UPLOAD = env_int("EVIDENCE_MAX_FILES_PER_UPLOAD", 20)
+# Bigger pictures are refused: decoding one for a preview or a PDF would cost a worker gigabytes.
+EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 100_000_000)
 if EVIDENCE_MAX_FILE_SIZE < 1 or EVIDENCE_MAX_FILES_PER_UPLOAD < 1:
     raise ImproperlyConfigured("EVIDENCE_MAX_FILE_SIZE and EVIDENCE_MAX_FILES_PER_UPLOAD must be at least 1")
 FILE_UPLOAD_HANDLERS = [
@@ -217,9 +246,72 @@ else:
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# HTTPS, cookies and browser policies. With DEBUG on (`make run` serves plain http on 127.0.0.1)
+# nothing here forces HTTPS; with DEBUG off every request is HTTPS and no cookie goes out in the clear.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True) and not DEBUG
+# Behind a proxy that ends TLS, Django sees plain http: name the header the proxy sets to "https"
+# (e.g. HTTP_X_FORWARDED_PROTO), or SECURE_SSL_REDIRECT redirects for ever. Trust it only if the
+# proxy always sets or strips that header itself.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "").strip().upper()
+if _proxy_ssl_header:
+    if not _proxy_ssl_header.startswith("HTTP_") or not _proxy_ssl_header.replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must name a request header as Django sees it, "
+            f"e.g. HTTP_X_FORWARDED_PROTO; got {_proxy_ssl_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
+if DEBUG:
+    SECURE_HSTS_SECONDS = 0
+else:
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is a promise to browsers that is slow to take back: only on purpose.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "SECURE_HSTS_PRELOAD is not set": off on purpose
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Idle timeout: each request saves the session, pushing its expiry SESSION_IDLE_MINUTES ahead; a
+# session left alone for longer is gone, and its person must log in again.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+if SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be at least 1")
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Content Security Policy (django-csp): only this site's own files. No inline script runs unless it
+# carries the request's nonce (`{{ request.csp_nonce }}`); no inline style at all. Evidence files
+# get their own stricter policy (portfolio.serving).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # data: for Bootstrap's inline SVG icons
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Repeated failed logins (django-axes): after AXES_FAILURE_LIMIT failures for one username from one
+# address, that pair is refused for 15 minutes, counted from the latest attempt, whether or not the
+# username exists. The address is the one the audit trail records (AUDIT_TRUST_X_FORWARDED_FOR).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT must be at least 1")
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portfolio.middleware.client_ip"
 
 # Celery. REDIS_URL selects Redis; otherwise kombu's filesystem transport under var/ (no server).
 REDIS_URL = env_str("REDIS_URL", "")
@@ -232,7 +324,10 @@ if REDIS_URL:
     # task whose worker died mid-run gets done. Longer than the hard time limit, so a task still
     # running is not handed to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60)
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60),
+        # How often a worker looks for such messages: kombu's default works out at every 100 s.
+        "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": 1,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"

@@ -16,3 +16,17 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portfolio-test-media-"))
 # Tasks run in-process in tests; tests/assessments/test_worker.py proves the broker path with a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# The tests speak plain http: the test client by default, and the browser tests to the live server
+# on http://localhost. Production's HTTPS-only settings would answer every request with a redirect
+# to https:// (which nothing serves here) and make Chromium withhold the cookies. Production keeps
+# them: tests/security/test_hardening.py turns them back on with config.settings' own values.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+# Saving the session on every request (the idle timeout) adds its UPDATE, and in a test its
+# savepoint, to every pinned query count; tests/security turns it back on to test the timeout.
+SESSION_SAVE_EVERY_REQUEST = False
+# django-axes refuses Client.login() (it has no request to check) and counts every failed login;
+# tests/security turns it on for the login-limit tests and for logins in the browser.
+AXES_ENABLED = False

@@ -4,7 +4,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,6 +19,7 @@ from portfolio.selectors import enrolment_for_user, export_job_for_user
 from portfolio.services.audit import Action as Audit
 from portfolio.services.audit import audit
 from portfolio.services.exports import can_retry, export_request, export_retry
+from portfolio.serving import private_file_response
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,16 @@ def export_retry_view(request: HttpRequest, uuid: object) -> HttpResponse:
 
 @require_safe
 @login_required
-def export_download(request: HttpRequest, uuid: object) -> FileResponse:
+def export_download(request: HttpRequest, uuid: object) -> FileResponse | HttpResponse:
     job = export_job_for_user(request.user, uuid)
     if job.state != ExportJob.State.DONE:
         raise Http404("This export is not ready")
+    learner = slugify(job.enrolment.learner.get_full_name() or job.enrolment.learner.username)
+    filename = f"portfolio-{learner}-{timezone.localtime(job.finished_at):%Y-%m-%d}.pdf"
     try:
-        content = default_storage.open(job.storage_name, "rb")
+        response = private_file_response(
+            job.storage_name, filename=filename, content_type="application/pdf", as_attachment=True
+        )
     except FileNotFoundError:
         logger.error("Export %s (%s) is missing from storage", job.uuid, job.storage_name)
         raise Http404("This export's file is missing; export the portfolio again") from None
@@ -85,9 +89,4 @@ def export_download(request: HttpRequest, uuid: object) -> FileResponse:
             summary=f"{request.user} downloaded the PDF of {job.enrolment.learner}'s portfolio",
             detail={"sha256": job.sha256},
         )
-    learner = slugify(job.enrolment.learner.get_full_name() or job.enrolment.learner.username)
-    filename = f"portfolio-{learner}-{timezone.localtime(job.finished_at):%Y-%m-%d}.pdf"
-    response = FileResponse(content, as_attachment=True, filename=filename, content_type="application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
