@@ -9,6 +9,7 @@ import re
 import threading
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
@@ -245,7 +246,16 @@ def _zip_kind(file: IO[bytes]) -> str:
                 if "macroenabled" in manifest.lower():
                     return "office/macro-enabled"
                 return "office/other"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, KeyError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        KeyError,
+        ValueError,
+        zlib.error,
+    ):
         return "application/x-damaged-zip"
     finally:
         file.seek(0)

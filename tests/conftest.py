@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from accounts.models import User
@@ -13,6 +14,12 @@ from tests.helpers import enrol
 from units.services import specification_files, specifications_load
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
+
+# The fuzz tests draw the same examples on every run, so CI is red only when the code changed;
+# HYPOTHESIS_PROFILE=explore (with FUZZ_EXAMPLES=…) draws new ones each run to hunt for more.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture

@@ -249,6 +249,10 @@ def replace_mapping(
             errors.setdefault(key, []).append(f"{criterion.number} is not in a unit on this portfolio.")
         elif not account.strip():
             errors.setdefault(key, []).append(f"Say briefly how this evidence shows {criterion.number}.")
+        elif "\x00" in account:  # read from the raw POST, not a form field that would refuse it
+            errors.setdefault(key, []).append(
+                f"What you wrote for {criterion.number} holds a null character, which cannot be stored. Type it again."
+            )
         elif refusal := simulation_refusal(version.method, criterion):
             errors.setdefault(key, []).append(refusal)
     items = list(items)

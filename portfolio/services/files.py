@@ -20,6 +20,7 @@ from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -27,8 +28,19 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.filetypes import UnsupportedFile, clean_name, display_name, format_size, sniff, with_extension
+from portfolio.filetypes import (
+    Family,
+    FileKind,
+    UnsupportedFile,
+    clean_name,
+    display_name,
+    format_size,
+    sniff,
+    with_extension,
+)
+from portfolio.image_safety import check_image, remove_location
 from portfolio.models import AuditEvent, Enrolment, Evidence, EvidenceVersion, StoredFile, VersionFile
+from portfolio.pdf_safety import check_pdf
 from portfolio.services.audit import audit
 from portfolio.services.evidence import VersionLocked, _lock_draft
 from portfolio.uploads import HashedTemporaryUploadedFile
@@ -80,7 +92,11 @@ class AttachResult:
 
 
 @_one_at_a_time_on_sqlite
-def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> AttachResult:
+def file_attach(
+    *, version: EvidenceVersion, upload: UploadedFile, by: User, keep_location: bool = False
+) -> AttachResult:
+    """Store `upload` on the draft `version`. A photo's GPS location is removed first unless the
+    learner chose to keep it (`keep_location`): the stored bytes, and so the hash, are the cleaned ones."""
     if not EvidenceVersion.objects.filter(pk=version.pk, status=EvidenceVersion.Status.DRAFT).exists():
         raise VersionLocked()  # fail fast; checked again under the lock before anything is written
     enrolment = version.evidence.enrolment
@@ -90,10 +106,23 @@ def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> 
     size, sha256 = _measure(upload, name)
     try:
         kind = sniff(upload, name)
+        if kind.family is Family.IMAGE:
+            check_image(upload, kind)
+        elif kind.content_type == "application/pdf":
+            check_pdf(upload)
     except UnsupportedFile as refusal:
         raise FileRefused(f"“{name}”: {refusal.message}", name=name) from None
     final = with_extension(name, kind)
     notices = _rename_notices(received, name, final, kind.label)
+    location = None
+    if kind.family is Family.IMAGE:
+        location, cleaned = _location(upload, kind, keep=keep_location)
+        if cleaned is not None:
+            size, sha256 = cleaned.size, hashlib.sha256(cleaned.read()).hexdigest()
+            cleaned.seek(0)
+            upload = cleaned
+        if location is not None:
+            notices.append(f"The location (GPS) recorded in “{final}” was {location}.")
 
     existing = StoredFile.objects.filter(enrolment_id=enrolment_id, sha256=sha256).first()
     if existing is not None:
@@ -119,7 +148,7 @@ def file_attach(*, version: EvidenceVersion, upload: UploadedFile, by: User) -> 
                 uploaded_by=by,
             )
             VersionFile.objects.create(version=version, file=stored, position=_next_position(version))
-            _audit_attached(by, enrolment, version, stored, reused=False)
+            _audit_attached(by, enrolment, version, stored, reused=False, location=location)
     except BaseException as error:
         _delete_bytes(storage_name)  # no bytes without a row
         if isinstance(error, IntegrityError):
@@ -142,8 +171,27 @@ def _file_detail(version: EvidenceVersion, file: StoredFile) -> dict[str, object
     }
 
 
+def _location(upload: UploadedFile, kind: FileKind, *, keep: bool) -> tuple[str | None, ContentFile | None]:
+    """What happened to the photo's location ("removed", "kept as you chose", or None if it had
+    none) and, if removed, the bytes to store instead."""
+    upload.seek(0)
+    cleaned = remove_location(upload.read(), kind)
+    upload.seek(0)
+    if cleaned is None:
+        return None, None
+    if keep:
+        return "kept as you chose", None
+    return "removed", ContentFile(cleaned, name=upload.name)
+
+
 def _audit_attached(
-    by: User, enrolment: Enrolment, version: EvidenceVersion, file: StoredFile, *, reused: bool
+    by: User,
+    enrolment: Enrolment,
+    version: EvidenceVersion,
+    file: StoredFile,
+    *,
+    reused: bool,
+    location: str | None = None,
 ) -> None:
     audit(
         by,
@@ -151,7 +199,7 @@ def _audit_attached(
         file,
         enrolment=enrolment,
         summary=f"{by} attached “{file.original_name}” to “{version.title}” (version {version.number})",
-        detail={**_file_detail(version, file), "reused": reused},
+        detail={**_file_detail(version, file), "reused": reused, "location": location},
     )
 
 

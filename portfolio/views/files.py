@@ -2,8 +2,8 @@
 
 Uploads work as a plain form post (redirect with a message per file) and, from upload.js, one
 file per request answered with an HTML fragment: the new row, or the refusal with status 400.
-Downloads and previews stream from storage; nothing is ever served from a public URL. Each download
-(and each PDF preview) is recorded in the audit trail.
+Downloads and previews stream from storage, or nginx sends them (portfolio.serving); nothing is ever
+served from a public URL. Each download (and each PDF preview) is recorded in the audit trail.
 """
 
 import logging
@@ -12,7 +12,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,15 +24,12 @@ from portfolio.models import Evidence, StoredFile
 from portfolio.selectors import evidence_to_edit, file_for_user
 from portfolio.services.evidence import VersionLocked
 from portfolio.services.files import DuplicateFile, FileRefused, file_attach, file_detach, file_download_record
+from portfolio.serving import private_file_response
 from portfolio.uploads import rejected_uploads
 
 logger = logging.getLogger(__name__)
 
 FILES_TEMPLATE = "portfolio/evidence/_files.html"
-# A file is data, never a page of this site: no scripts, no requests of its own, and a unique
-# origin. Chromium's PDF viewer still renders under it, framed or in its own tab (checked with
-# Debian's Chromium 156), so PDFs get no weaker policy.
-FILE_CSP = "default-src 'none'; sandbox"
 
 
 @dataclass(frozen=True)
@@ -50,9 +46,12 @@ def upload(request: HttpRequest, uuid: UUID) -> HttpResponse:
     evidence = evidence_to_edit(request.user, uuid)
     outcomes = [Outcome(name, error=message) for name, message in rejected_uploads(request)]
     uploads = request.FILES.getlist("files")
+    keep_location = request.POST.get("keep_location") == "on"
     for position, upload in enumerate(uploads):
         try:
-            result = file_attach(version=evidence.current_version, upload=upload, by=request.user)
+            result = file_attach(
+                version=evidence.current_version, upload=upload, by=request.user, keep_location=keep_location
+            )
         except DuplicateFile as refusal:
             outcomes.append(Outcome(refusal.name, error=_duplicate_message(refusal, evidence)))
         except FileRefused as refusal:
@@ -120,7 +119,7 @@ def _back_to_edit(evidence: Evidence) -> HttpResponse:
 
 @login_required
 @require_safe
-def download(request: HttpRequest, uuid: UUID) -> FileResponse:
+def download(request: HttpRequest, uuid: UUID) -> FileResponse | HttpResponse:
     stored = file_for_user(request.user, uuid)
     response = _stream(stored, as_attachment=True)  # a file missing from storage is a 404, not a download
     file_download_record(file=stored, by=request.user)
@@ -130,7 +129,7 @@ def download(request: HttpRequest, uuid: UUID) -> FileResponse:
 @login_required
 @require_safe
 @xframe_options_sameorigin
-def preview(request: HttpRequest, uuid: UUID) -> FileResponse:
+def preview(request: HttpRequest, uuid: UUID) -> FileResponse | HttpResponse:
     """Images and PDFs shown inline, e.g. a thumbnail or a PDF in an <iframe> on the evidence page."""
     stored = file_for_user(request.user, uuid)
     if not (stored.is_image or stored.is_pdf):
@@ -144,18 +143,14 @@ def preview(request: HttpRequest, uuid: UUID) -> FileResponse:
     return response
 
 
-def _stream(stored: StoredFile, *, as_attachment: bool) -> FileResponse:
+def _stream(stored: StoredFile, *, as_attachment: bool) -> FileResponse | HttpResponse:
     try:
-        content = default_storage.open(stored.storage_name, "rb")
+        return private_file_response(
+            stored.storage_name,
+            filename=stored.original_name,
+            content_type=stored.content_type,
+            as_attachment=as_attachment,
+        )
     except FileNotFoundError:
         logger.error("Stored file %s (%s) is missing from storage", stored.uuid, stored.storage_name)
         raise Http404("This file's contents are missing") from None
-    response = FileResponse(
-        content, as_attachment=as_attachment, filename=stored.original_name, content_type=stored.content_type
-    )
-    response.block_size = 256 * 1024
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    response["Cache-Control"] = "private, no-store"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response

@@ -15,6 +15,7 @@
     var progressList = document.getElementById("upload-progress");
     var status = document.getElementById("upload-status");
     var token = form.querySelector('input[name="csrfmiddlewaretoken"]').value;
+    var keepLocation = form.querySelector('input[name="keep_location"]');
     var maxSize = Number(form.dataset.maxSize);
     var maxSizeLabel = form.dataset.maxSizeLabel;
     var queue = [];
@@ -100,6 +101,7 @@
       var data = new FormData();
       data.append("csrfmiddlewaretoken", token);
       data.append("files", job.file, job.file.name);
+      if (keepLocation && keepLocation.checked) data.append("keep_location", "on");
       xhr.open("POST", form.action);
       xhr.setRequestHeader("X-Upload-Fragment", "1");
       xhr.setRequestHeader("X-CSRFToken", token);

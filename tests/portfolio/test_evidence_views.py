@@ -246,3 +246,17 @@ def test_the_learner_confirms_an_assessors_record_but_cannot_edit_it(client, enr
     assert "Confirm this record" in html
     assert "Continue editing" not in html
     assert "Assessor\u2019s account" in html
+
+
+def test_a_null_character_in_an_account_is_refused_in_words(client, learner, enrolment):
+    """Found by tests/test_input_fuzz.py: accounts come from the raw POST, and PostgreSQL cannot store NUL."""
+    evidence = evidence_create(enrolment=enrolment, by=learner, details=details())
+    first = criterion(PLAN, "1.1")
+    client.force_login(learner)
+    response = client.post(
+        reverse("portfolio:evidence_mapping", args=[evidence.uuid]),
+        {f"claim-{first.uuid}": "on", f"account-{first.uuid}": "I ran it\x00"},
+    )
+    assert response.status_code == 400
+    assert "holds a null character" in response.content.decode()
+    assert not evidence.current_version.claims.exists()
