@@ -45,6 +45,9 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Started in the background by a non-interactive shell, a process inherits SIGINT ignored, and
+    # Python then leaves it ignored: say outright that Ctrl-C (SIGINT) stops this one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children = [
         start("worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"]),
         start("web", [python, "manage.py", "runserver", f"127.0.0.1:{port}"]),

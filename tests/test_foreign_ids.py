@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AccessGrant, User
-from assessments.models import SampleItem, SamplingPlan
+from assessments.models import AssessmentPlan, SampleItem, SamplingPlan
+from assessments.plan_forms import ACTIVITIES_PREFIX
 from portfolio.models import Assignment, Claim, Enrolment
 from tests.factories import AssessmentCriterionFactory, UserFactory
 from tests.helpers import enrol
@@ -122,3 +123,23 @@ def test_exporting_another_centres_portfolio_is_not_found(client, world, elsewhe
     response = client.post(reverse("portfolio:export_create", args=[elsewhere.uuid]))
     assert response.status_code == 404
     assert not elsewhere.export_jobs.exists()
+
+
+def test_an_assessment_plan_aimed_at_another_units_criterion_is_refused(client, world):
+    foreign = AssessmentCriterionFactory()
+    client.force_login(world["people"]["assessor"])
+    before = AssessmentPlan.objects.count()
+    prefix = ACTIVITIES_PREFIX
+    response = client.post(
+        url_for("assessments:plan_create", world),
+        {
+            "title": "Spring plan",
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-0-description": "Observe a briefing",
+            f"{prefix}-0-target_date": "2027-01-15",
+            f"{prefix}-0-criteria": [str(foreign.uuid)],
+        },
+    )
+    refused(response, "Choose criteria from this portfolio&#x27;s units.")
+    assert AssessmentPlan.objects.count() == before

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.slow
 
 
 def clean_env(var_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"}}
+    # `make run` as a fresh machine runs it: no server named, so SQLite and the filesystem broker
+    # (and no share of the test run's Redis queue, where other tests leave messages).
+    ignored = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     return {**env, "VAR_DIR": str(var_dir), "DEBUG": "1", **extra}
 
 

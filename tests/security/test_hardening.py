@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.views.defaults import server_error
 
 from accounts.models import User
-from portfolio.models import Method
-from portfolio.services.evidence import EvidenceDetails, evidence_create
+from portfolio.services.evidence import evidence_create
 from tests.factories import EnrolmentFactory, UnitFactory, UserFactory
+from tests.helpers import details
 
 ROOT = django_settings.BASE_DIR
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
@@ -352,15 +352,7 @@ def test_an_unknown_address_gets_the_site_404_page_without_echoing_the_path(lear
 def someone_elses_evidence(db):
     learner = UserFactory(role=User.Role.LEARNER)
     enrolment = EnrolmentFactory(learner=learner, units=[UnitFactory()])
-    details = EvidenceDetails(
-        title="Private notes",
-        description="",
-        method=Method.WORK_PRODUCT,
-        activity_date=timezone.localdate(),
-        activity_end_date=None,
-        location="",
-    )
-    return evidence_create(enrolment=enrolment, by=learner, details=details)
+    return evidence_create(enrolment=enrolment, by=learner, details=details(title="Private notes"))
 
 
 def test_another_persons_evidence_is_the_same_404_page(learner_client, someone_elses_evidence):

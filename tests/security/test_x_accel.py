@@ -23,11 +23,12 @@ from django.utils.text import slugify
 from PIL import Image
 
 from accounts.models import User
-from portfolio.models import AuditEvent, ExportJob, Method
-from portfolio.services.evidence import EvidenceDetails, evidence_create
+from portfolio.models import AuditEvent, ExportJob
+from portfolio.services.evidence import evidence_create
 from portfolio.services.files import file_attach
 from portfolio.serving import FILE_CSP
 from tests.factories import EnrolmentFactory, UnitFactory, UserFactory
+from tests.helpers import details
 
 PREFIX = "/protected/"
 
@@ -46,15 +47,7 @@ def enrolment(learner, assessor):
 
 @pytest.fixture
 def evidence(enrolment, learner):
-    details = EvidenceDetails(
-        title="Rota",
-        description="",
-        method=Method.WORK_PRODUCT,
-        activity_date=timezone.localdate(),
-        activity_end_date=None,
-        location="",
-    )
-    return evidence_create(enrolment=enrolment, by=learner, details=details)
+    return evidence_create(enrolment=enrolment, by=learner, details=details(title="Rota"))
 
 
 def pdf_bytes() -> bytes:
