@@ -4,6 +4,7 @@ These run the real Makefile target and the real serve script in subprocesses, ag
 nobody else uses, the way a person would.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -143,7 +144,11 @@ def test_serve_runs_web_and_a_real_worker_and_ctrl_c_stops_both(tmp_path):
         assert serve.wait(timeout=90) == 0
     finally:
         if serve.poll() is None:
-            serve.kill()
+            # Its web server and worker run in sessions of their own: a failed test must not leave
+            # them consuming the queues of the tests after it.
+            for pid in processes_with(f"VAR_DIR={tmp_path}"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         log.close()
     wait_for(lambda: not processes_with(f"VAR_DIR={tmp_path}"), 15, "every child process to exit")
     assert not http_ok(f"http://127.0.0.1:{env['PORT']}/accounts/login/")
