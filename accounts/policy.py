@@ -51,6 +51,7 @@ class Action(StrEnum):
     EXPORT_PORTFOLIO = "export_portfolio"  # render the portfolio as a PDF and download it
     VIEW_AUDIT = "view_audit"  # the portfolio's audit trail
     GRANT_ACCESS = "grant_access"  # give EQAs time-limited access to the centre's portfolios
+    MANAGE_RETENTION = "manage_retention"  # record certification, place and release legal holds
 
 
 NONE: frozenset[Relation] = frozenset()
@@ -129,7 +130,22 @@ PORTFOLIO_POLICY: dict[Action, dict[str, frozenset[Relation]]] = {
         Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
         Role.EQA: frozenset({Relation.VERIFYING}),
     },
+    Action.MANAGE_RETENTION: {
+        Role.LEARNER: NONE,
+        Role.ASSESSOR: NONE,
+        Role.IQA: NONE,
+        Role.CENTRE_ADMIN: frozenset({Relation.SAME_CENTRE}),
+        Role.EQA: NONE,
+    },
 }
+# Portfolio actions platform staff (see is_platform_staff) may also take, on any portfolio.
+STAFF_ACTIONS: frozenset[Action] = frozenset({Action.MANAGE_RETENTION})
+
+
+def is_platform_staff(user: User) -> bool:
+    """Staff of the platform itself: admin-site users with no role at a centre. They alone set the
+    awarding bodies' retention rules."""
+    return user.is_authenticated and user.is_active and user.is_staff and not user.role
 
 
 def may_take(user: User, action: Action) -> bool:
@@ -172,6 +188,8 @@ def scope_q(user: User, action: Action, prefix: str = "") -> Q:
     q = Q(pk__in=[])
     if not user.is_authenticated or not user.is_active:
         return q
+    if action in STAFF_ACTIONS and is_platform_staff(user):
+        return Q()
     for relation in sorted(PORTFOLIO_POLICY[action].get(user.role, NONE)):
         q |= _relation_q(user, relation, prefix)
     return q
@@ -195,6 +213,8 @@ def relations(user: User, enrolment: "Enrolment") -> set[Relation]:
 def allows(user: User, action: Action, enrolment: "Enrolment") -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
+    if action in STAFF_ACTIONS and is_platform_staff(user):
+        return True
     return bool(PORTFOLIO_POLICY[action].get(user.role, NONE) & relations(user, enrolment))
 
 

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from accounts.policy import Action as Policy
+from accounts.policy import is_platform_staff, scope_q
 from portfolio.models import EnrolledUnit, Enrolment, LegalHold, LegalHoldRelease, RetentionPolicy
 from portfolio.services import retention
 
@@ -114,13 +116,13 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
         return [*self.fields, *(self.readonly_fields if obj is not None else [])]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and retention.is_platform_staff(request.user)
+        return super().has_add_permission(request) and is_platform_staff(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: RetentionPolicy | None = None) -> bool:
-        return super().has_change_permission(request, obj) and retention.is_platform_staff(request.user)
+        return super().has_change_permission(request, obj) and is_platform_staff(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: RetentionPolicy | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and retention.is_platform_staff(request.user)
+        return super().has_delete_permission(request, obj) and is_platform_staff(request.user)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -135,16 +137,13 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
 
 class _CentreScoped:
-    """Centre admins see only their own centre's holds; platform staff see all."""
+    """The holds of the portfolios the policy lets this person manage retention for."""
 
-    centre_path: str
+    enrolment_path: str  # from the model to its Enrolment, e.g. "enrolment__"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)  # type: ignore[misc]
-        user = request.user
-        if retention.is_platform_staff(user):
-            return queryset
-        return queryset.filter(**{self.centre_path: user.centre_id}) if user.centre_id else queryset.none()
+        return queryset.filter(scope_q(request.user, Policy.MANAGE_RETENTION, prefix=self.enrolment_path))
 
 
 class LegalHoldForm(forms.ModelForm):
@@ -171,7 +170,7 @@ class LegalHoldForm(forms.ModelForm):
 class LegalHoldAdmin(_CentreScoped, admin.ModelAdmin):
     """Place a hold here; release it by adding a legal hold release. Neither is ever edited."""
 
-    centre_path = "enrolment__centre_id"
+    enrolment_path = "enrolment__"
     form = LegalHoldForm
     list_display = ["enrolment", "reason", "placed_by", "placed_at", "released"]
     list_select_related = ["enrolment__learner", "enrolment__qualification", "placed_by", "release"]
@@ -229,7 +228,7 @@ class LegalHoldReleaseForm(forms.ModelForm):
 
 @admin.register(LegalHoldRelease)
 class LegalHoldReleaseAdmin(_CentreScoped, admin.ModelAdmin):
-    centre_path = "hold__enrolment__centre_id"
+    enrolment_path = "hold__enrolment__"
     form = LegalHoldReleaseForm
     list_display = ["hold", "reason", "released_by", "released_at"]
     list_select_related = ["hold__enrolment__learner", "hold__enrolment__qualification", "released_by"]

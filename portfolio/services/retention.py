@@ -30,6 +30,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.policy import Action as Policy
+from accounts.policy import allows, is_platform_staff
 from assessments.models import Decision
 from portfolio.filetypes import format_size
 from portfolio.models import (
@@ -62,17 +64,9 @@ BATCH = 500  # rows per UPDATE ... WHERE pk IN (...)
 # --- Who may act -------------------------------------------------------------------------------
 
 
-def is_platform_staff(user: User) -> bool:
-    """Staff of the platform itself: admin-site users with no role at a centre."""
-    return user.is_authenticated and user.is_active and user.is_staff and not user.role
-
-
 def check_may_act_for(user: User, enrolment: Enrolment, what: str) -> None:
-    if is_platform_staff(user):
-        return
-    if user.is_active and user.role == User.Role.CENTRE_ADMIN and user.centre_id == enrolment.centre_id:
-        return
-    raise ValidationError(f"Only an administrator at the learner's centre, or platform staff, can {what}.")
+    if not allows(user, Policy.MANAGE_RETENTION, enrolment):
+        raise ValidationError(f"Only an administrator at the learner's centre, or platform staff, can {what}.")
 
 
 def _name(person: User) -> str:

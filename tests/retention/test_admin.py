@@ -7,8 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from portfolio.models import AuditEvent, Enrolment, LegalHold, LegalHoldRelease, RetentionPolicy
 from portfolio.services.retention import legal_hold_place, legal_hold_release
+from tests.factories import UserFactory
+from tests.helpers import enrol
 
 Action = AuditEvent.Action
 
@@ -134,3 +137,17 @@ def test_the_retention_pages_open(admin_client, enrolment, centre_admin, name):
     legal_hold_place(enrolment=enrolment, reason="Second matter", by=centre_admin)
 
     assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
+
+
+def test_a_staff_centre_admin_sees_only_their_own_centres_holds(client, enrolment, centre_admin, other_centre):
+    """The hold lists are scoped by the policy (Action.MANAGE_RETENTION), as the services are."""
+    theirs = enrol(UserFactory(role=User.Role.LEARNER, centre=other_centre))
+    other_admin = UserFactory(role=User.Role.CENTRE_ADMIN, centre=other_centre)
+    legal_hold_place(enrolment=enrolment, reason="Ours", by=centre_admin)
+    legal_hold_place(enrolment=theirs, reason="Theirs", by=other_admin)
+    User.objects.filter(pk=centre_admin.pk).update(is_staff=True, is_superuser=True)  # may open the admin
+    client.force_login(centre_admin)
+
+    page = client.get(reverse("admin:portfolio_legalhold_changelist")).content.decode()
+    assert "Ours" in page
+    assert "Theirs" not in page
