@@ -23,7 +23,10 @@ from PIL import Image, ImageFile
 from portfolio.filetypes import ALLOWED
 from portfolio.models import AuditEvent, StoredFile, VersionFile
 from portfolio.services.files import FileRefused
-from tests.portfolio.test_files import attach, make_evidence, ooxml_bytes, pdf_bytes, upload, wav_bytes
+from tests.portfolio.test_files import attach, ooxml_bytes, pdf_bytes, upload, wav_bytes
+from tests.portfolio.test_files import enrolment as enrolment  # the fixtures, shared
+from tests.portfolio.test_files import evidence as evidence
+from tests.portfolio.test_files import media_root as media_root
 
 # Pillow warns about every mangled EXIF block it skips: expected here by the thousand.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
@@ -31,19 +34,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
 # Kinds a browser would never run as a page or script, whatever the bytes inside.
 PASSIVE = set(ALLOWED) - {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml"}
 GPS = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def evidence(learner, assessor):
-    from tests.factories import EnrolmentFactory, UnitFactory
-
-    return make_evidence(EnrolmentFactory(learner=learner, assessor=assessor, units=[UnitFactory()]), learner)
 
 
 # --- Samples -------------------------------------------------------------------------------------
