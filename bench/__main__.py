@@ -26,10 +26,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import webserver
+from bench import store, webserver
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = store.RESULTS
 REPORT = ROOT / "bench" / "RESULTS.md"
 # The order they run and appear in RESULTS.md.
 BENCHMARKS = ("pages", "load", "uploads", "pdf")
@@ -161,9 +161,7 @@ def main() -> int:
                 (RESULTS / f"{name}.json").unlink(missing_ok=True)
                 (RESULTS / f"{name}.md").write_text(text)
         elif not args.quick:
-            RESULTS.mkdir(exist_ok=True)
-            (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-            (RESULTS / f"{name}.md").write_text(text)
+            store.save(name, result, text)
     if not args.quick:
         REPORT.write_text(assemble())
         (RESULTS / "latest.json").write_text(json.dumps(latest(), indent=2) + "\n")

@@ -31,9 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import webserver
+from bench import store, webserver
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("floor", "caseload", "learner_home")
 RATIO_GOAL = 0.5
 WORKERS = 2
@@ -99,20 +98,9 @@ print(json.dumps(found))
 
 
 def postgres_server() -> str:
-    """The PostgreSQL server to use, without a database name."""
+    """The PostgreSQL server to use (load is measured on PostgreSQL even where the app runs SQLite)."""
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return url.rsplit("/", 1)[0]
-    return os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-
-
-def fresh_database(server: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
+    return url if store.is_postgres(url) else os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 
 
 def run_locust(url: str, scenario: str, accounts: list[str], password: str, config: dict, work: Path) -> dict:
@@ -155,7 +143,7 @@ def run(quick: bool = False) -> dict:
     (webserver.ROOT / "var").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-load-", dir=webserver.ROOT / "var"))
     try:
-        env = webserver.site_env(work, database_url=fresh_database(server_url, config["database"]))
+        env = webserver.site_env(work, database_url=store.recreate(store.database_url(server_url, config["database"])))
         started = time.perf_counter()
         setup = json.loads(webserver.django(env, SETUP.format(scale=config["scale"])).strip().splitlines()[-1])
         setup_s = time.perf_counter() - started
@@ -271,9 +259,7 @@ def main() -> int:
     text = markdown(result)
     print(text)
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
-        (RESULTS / "load.md").write_text(text)
+        store.save("load", result, text)
     return 0 if all(result["goals"].values()) else 1
 
 

@@ -31,12 +31,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from bench import webserver
+from bench import store, webserver
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "var" / "bench"
 RATIO_GOAL = 3.0
 GROWTH_GOAL = 1.5
@@ -201,43 +199,21 @@ def _marker_matches(marker: dict, expected: dict[str, str]) -> bool:
     return all(marker.get(key) == value for key, value in expected.items())
 
 
-def _postgres_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_postgres_url(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _postgres_exists(url: str) -> bool:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_postgres_url(url, "postgres"), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
 def run_scale(scale: str, *, repeat: int = REPEAT, reuse: bool = False) -> dict:
     """Build (or reuse) the scale's database and time the pages in a child process; its figures."""
     var_dir = WORK / f"pages-{scale}"
     var_dir.mkdir(parents=True, exist_ok=True)
     base = os.environ.get("DATABASE_URL", "")
-    url = _postgres_url(base, f"bench_pages_{scale}") if base.startswith(("postgres", "postgresql")) else None
+    url = store.database_url(base, f"bench_pages_{scale}") if store.is_postgres(base) else None
     marker = var_dir / "dataset.json"
     # The marker names the dataset a database holds: reused only if built by this builder, in this database.
     expected = {"version": _dataset_version(), "database": url or "sqlite"}
     kept = reuse and marker.exists() and _marker_matches(json.loads(marker.read_text()), expected)
-    kept = kept and (_postgres_exists(url) if url else (var_dir / "db.sqlite3").exists())
+    kept = kept and (store.exists(url) if url else (var_dir / "db.sqlite3").exists())
     if not kept:
         marker.unlink(missing_ok=True)
         if url:
-            _recreate_postgres(url)
+            store.recreate(url)
         else:
             (var_dir / "db.sqlite3").unlink(missing_ok=True)
     env = webserver.site_env(var_dir, database_url=url, extra={"ALLOWED_HOSTS": "testserver"})
@@ -396,9 +372,7 @@ def _dataset_lines(result: dict) -> list[str]:
 
 
 def write(result: dict) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pages.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "pages.md").write_text(markdown(result))
+    store.save("pages", result, markdown(result))
 
 
 def main() -> int:

@@ -26,7 +26,6 @@ the busiest worker's peak over the single process's, and MB per extra evidence i
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -38,14 +37,15 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+
+from bench import store, webserver
 
 if TYPE_CHECKING:
     from accounts.models import User
     from portfolio.models import Enrolment
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = store.RESULTS
 WORK = ROOT / "var" / "bench"
 DATASET_VERSION = 2
 SINGLE_OVER_FLOOR_GOAL = 1.2
@@ -106,13 +106,12 @@ def run(scale: str = "full", *, reuse: bool = False, out: Path | None = RESULTS,
         if early is not None:
             early.stop()
         if not reuse:
-            _drop(database)
+            if database is not None:
+                store.drop(database)
             shutil.rmtree(work, ignore_errors=True)
     result = _summarise(scale, portfolios, rows, built, database)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "pdf.json").write_text(json.dumps(result, indent=2) + "\n")
-        (out / "pdf.md").write_text(markdown(result))
+        store.save("pdf", result, markdown(result), out)
     return result
 
 
@@ -133,10 +132,8 @@ def _environment(work: Path, scale: str, portfolios: list[Portfolio], *, reuse: 
     env.pop("S3_BUCKET", None)
     base = os.environ.get("DATABASE_URL", "")
     database = None
-    if base.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(base)
-        database = urlunsplit(parts._replace(path=f"/bench_pdf_{scale}"))
-        env["DATABASE_URL"] = database
+    if store.is_postgres(base):
+        database = env["DATABASE_URL"] = store.database_url(base, f"bench_pdf_{scale}")
     else:
         env.pop("DATABASE_URL", None)
     return env, database
@@ -147,10 +144,12 @@ def _dataset(env: dict, work: Path, portfolios: list[Portfolio], *, reuse: bool)
     wanted = {"version": DATASET_VERSION, "portfolios": [asdict(p) for p in portfolios]}
     if reuse and marker.exists():
         kept = json.loads(marker.read_text())
-        if {k: kept.get(k) for k in wanted} == wanted and (not env.get("DATABASE_URL") or _exists(env["DATABASE_URL"])):
+        if {k: kept.get(k) for k in wanted} == wanted and (
+            not env.get("DATABASE_URL") or store.exists(env["DATABASE_URL"])
+        ):
             return kept
     if env.get("DATABASE_URL"):
-        _recreate(env["DATABASE_URL"])
+        store.recreate(env["DATABASE_URL"])
     (work / "db.sqlite3").unlink(missing_ok=True)
     shutil.rmtree(work / "private", ignore_errors=True)
     started = time.monotonic()
@@ -317,37 +316,6 @@ def _child(env: dict, args: list[str]) -> dict:
     result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
     result["load_before_after"] = [load, _load()]
     return result
-
-
-def _admin_url(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _exists(url: str) -> bool:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
-def _drop(url: str | None) -> None:
-    if url is None:
-        return
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- The children: Django is set up from the environment the parent chose --------------------------
@@ -604,8 +572,8 @@ def _summarise(scale: str, portfolios: list[Portfolio], rows: list[dict], built:
         "benchmark": "pdf",
         "scale": scale,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": _machine(),
-        "versions": _versions("Django", "weasyprint", "pydyf", "pypdf", "celery", "Pillow"),
+        "machine": webserver.machine(),
+        "versions": webserver.versions("Django", "weasyprint", "pydyf", "pypdf", "celery", "Pillow"),
         "database": "PostgreSQL" if database else "SQLite",
         "broker": "Redis" if os.environ.get("REDIS_URL") else "filesystem",
         "workers": WORKERS,
@@ -757,39 +725,9 @@ def _verdict(met: bool) -> str:
     return "**met**" if met else "**missed**"
 
 
-def _machine() -> dict:
-    def field(path: str, key: str) -> str:
-        try:
-            lines = Path(path).read_text().splitlines()
-        except OSError:
-            return ""
-        return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key)), "")
-
-    memory_kb = int((field("/proc/meminfo", "MemTotal") or "0 kB").split()[0])
-    return {
-        "cpu": field("/proc/cpuinfo", "model name") or platform.processor(),
-        "cores": os.cpu_count(),
-        "memory_gb": round(memory_kb / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-    }
-
-
 def _machine_line(machine: dict) -> str:
     cpu, cores, memory = machine["cpu"], machine["cores"], machine["memory_gb"]
     return f"{cpu} ({cores} cores, {memory} GB), Linux {machine['kernel']}, Python {machine['python']}"
-
-
-def _versions(*packages: str) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for name in packages:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def main() -> int:

@@ -22,7 +22,6 @@ Goals: peak memory growth at most 50 MB; throughput at least half the copy's.
 import argparse
 import hashlib
 import http.client
-import json
 import os
 import shutil
 import statistics
@@ -34,10 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import webserver
+from bench import store, webserver
 from bench.webserver import MB
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FULL_SIZE = 500 * MB
 QUICK_SIZE = 20 * MB
 MAX_FILE_SIZE = 600 * MB  # EVIDENCE_MAX_FILE_SIZE for the run: above the file, as a site taking videos would set
@@ -318,9 +316,7 @@ def main() -> int:
     text = markdown(result)
     print(text)
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "uploads.json").write_text(json.dumps(result, indent=2) + "\n")
-        (RESULTS / "uploads.md").write_text(text)
+        store.save("uploads", result, text)
     return 0 if all(result["goals"].values()) else 1
 
 
