@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from portfolio.services.evidence import DECLARATION_STATEMENT
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_learner_reads_a_unit import log_in_with_the_keyboard
+from tests.portfolio.test_hostile_uploads import photo
 
 pytestmark = pytest.mark.browser
 
@@ -86,4 +87,28 @@ def test_learner_builds_and_submits_evidence_and_sees_progress(page: Page, demo_
     unit_summary(page, PLAN).get_by_role("link", name=PLAN).click()
     expect(page.locator("#criterion-12")).to_contain_text("Awaiting decision")
     expect(page.get_by_role("heading", name="Gaps")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_photos_location_is_removed_unless_the_learner_keeps_it(page: Page, demo_site: str, tmp_path):
+    """Through upload.js, which sends each file in its own request: the tick box must go with it."""
+    log_in_with_the_keyboard(page, demo_site, "learner")
+    page.get_by_role("link", name="Add evidence").click()
+    page.get_by_label("Title").fill("Site visit photos")
+    page.get_by_label("Assessment method").select_option(label="Work product")
+    page.get_by_label("Date of the activity (or start date)").fill("2026-11-02")
+    page.get_by_role("button", name="Create evidence").click()
+    files = page.locator("#evidence-files")
+
+    plain, kept = tmp_path / "office.jpg", tmp_path / "warehouse.jpg"
+    plain.write_bytes(photo())
+    kept.write_bytes(photo(size=(48, 64)))
+    page.get_by_label(re.compile("Choose files")).set_input_files(plain)
+    page.get_by_role("button", name="Upload").click()
+    expect(files).to_contain_text("The location (GPS) recorded in “office.jpg” was removed.", timeout=20_000)
+
+    page.get_by_label("Keep the location recorded in photos").check()
+    page.get_by_label(re.compile("Choose files")).set_input_files(kept)
+    page.get_by_role("button", name="Upload").click()
+    expect(files).to_contain_text("“warehouse.jpg” was kept as you chose.", timeout=20_000)
     assert_accessible(page)
