@@ -1,0 +1,336 @@
+"""The outcomes table: learning outcomes, their criteria, and the third column (knowledge notes or
+per-criterion guidance), from text where the columns may have been flattened into one stream.
+
+A PDF's text comes out column by column within each row, and a page break restarts the columns,
+so a criterion can resume after the next column's heading. Lines are read as events and given to
+the column they continue; where that is inferred rather than written, a warning says so.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from units.importer.lines import Line, cell_pieces, is_furniture, is_table_row
+from units.importer.result import Span
+
+LO_START = re.compile(r"^(\d{1,2})\.?\s+(?=[A-Za-z])(.*)$")
+AC_START = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?\s+(?=\S)(.*)$")
+INLINE_AC = re.compile(r"\s(\d{1,2})\.(\d{1,2})\s+(?=[A-Za-z])")
+COLUMN_LABEL = re.compile(r"^the learner (will|can):?$", re.IGNORECASE)
+NOTES_HEADING = re.compile(r"^candidates (should|must|need|will)\b.*:$", re.IGNORECASE)
+HEADER_WORDS = re.compile(
+    r"^(learning outcomes?|assessment criteria|knowledge,? understanding( and skills)?|and skills|"
+    r"additional guidance|guidance|evidence|range)\b",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"^(?:[A-Z]{2,}s?\b|I\b)")
+
+
+def continues(text: str) -> bool:
+    """Text that reads as the middle of a sentence: it carries on whatever came before."""
+    return bool(text) and (not text[0].isupper() or bool(_ACRONYM.match(text))) and not text[0].isdigit()
+
+
+@dataclass
+class Item:
+    text: str
+    first: int
+    last: int
+
+    def add(self, text: str, no: int) -> None:
+        self.text = f"{self.text} {text}".strip()
+        self.first, self.last = min(self.first, no), max(self.last, no)
+
+    @property
+    def span(self) -> Span:
+        return Span(self.first, self.last)
+
+
+@dataclass
+class Criterion:
+    number: str
+    item: Item
+    guidance: Item | None = None
+
+
+@dataclass
+class Outcome:
+    number: int
+    item: Item
+    criteria: list[Criterion] = field(default_factory=list)
+    notes: list[tuple[str, Item]] = field(default_factory=list)  # ("heading"|"para"|"bullet", item)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # lo, ac, heading, bullet, text, blank
+    text: str
+    no: int
+    number: str = ""
+    indented: bool = False
+    column: int | None = None  # a table cell's column, where the source says it
+    joins: bool = False  # the first piece of a cell that carries on from the row before
+
+
+def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
+    """ "Candidates should have an / understanding of:" is one heading wrapped by the column."""
+    out: list[Line] = []
+    skip = 0
+    for i, line in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
+        if line.text.startswith("Candidates ") and not line.text.endswith(":"):
+            following = lines[i + 1 : i + 4]
+            text = line.text
+            for k, nxt in enumerate(following, start=1):
+                if nxt.blank or not continues(nxt.text):
+                    break
+                text = f"{text} {nxt.text}"
+                if text.endswith(":"):
+                    out.append(Line(line.no, text, line.indented, line.bullet))
+                    skip = k
+                    break
+            if skip:
+                continue
+        out.append(line)
+    return out
+
+
+class OutcomesTable:
+    def __init__(self, lines: list[Line], raws: list[str], words: list[str]) -> None:
+        self.raws = raws
+        self.words = words  # the document's words, for telling columns apart on a merged line
+        self.outcomes: list[Outcome] = []
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.notes_kind = ""  # "knowledge" or "guidance", from the header or the notes' headings
+        self.header_seen = False
+        self.events = self._events(lines)
+
+    # -- reading lines into events ---------------------------------------------------------
+
+    def _events(self, lines: list[Line]) -> list[Event]:
+        events: list[Event] = []
+        joining_row = False
+        for line in _join_wrapped_headings(lines):
+            raw = self.raws[line.no - 1]
+            if line.blank:
+                events.append(Event("blank", "", line.no))
+            elif is_furniture(line.text):
+                continue
+            elif is_table_row(raw):
+                cells = [cell_pieces(c) for c in raw.split("\t")]
+                if self._header_row(cells):
+                    continue
+                # A row that starts no outcome carries on the row before (a page broke it).
+                joining_row = not any(LO_START.match(p.text) for p in cells[0])
+                for column, pieces in enumerate(cells[:3]):
+                    for i, piece in enumerate(pieces):
+                        kind = "bullet" if piece.bullet else self._kind(piece.text, column)
+                        joins = i == 0 and joining_row and kind == "text" and continues(piece.text)
+                        events.append(self._event(kind, piece.text, line.no, column=column, joins=joins))
+            elif HEADER_WORDS.match(line.text) and not any(e.kind in ("lo", "ac") for e in events):
+                self._note_header(line.text)
+            else:
+                events.extend(self._line_events(line))
+        return events
+
+    def _header_row(self, cells: list[list]) -> bool:
+        texts = [p.text for cell in cells for p in cell]
+        if texts and all(HEADER_WORDS.match(t) for t in texts):
+            for t in texts:
+                self._note_header(t)
+            return True
+        return False
+
+    def _note_header(self, text: str) -> None:
+        self.header_seen = True
+        lowered = text.lower()
+        if "knowledge" in lowered or "skills" in lowered:
+            self.notes_kind = "knowledge"
+        elif "guidance" in lowered and not self.notes_kind:
+            self.notes_kind = "guidance"
+
+    def _kind(self, text: str, column: int | None) -> str:
+        if COLUMN_LABEL.match(text):
+            return "label"
+        if column in (None, 0) and LO_START.match(text) and not AC_START.match(text):
+            return "lo"
+        if column in (None, 1) and AC_START.match(text):
+            return "ac"
+        if column in (None, 2) and NOTES_HEADING.match(text):
+            return "heading"
+        return "text"
+
+    def _event(self, kind: str, text: str, no: int, **kw: object) -> Event:
+        if kind == "lo":
+            m = LO_START.match(text)
+            return Event("lo", m.group(2), no, number=m.group(1), **kw)
+        if kind == "ac":
+            m = AC_START.match(text)
+            return Event("ac", m.group(3), no, number=f"{m.group(1)}.{m.group(2)}", **kw)
+        return Event(kind, text, no, **kw)
+
+    def _line_events(self, line: Line) -> list[Event]:
+        text = line.text
+        if line.bullet:
+            return [Event("bullet", text, line.no)]
+        kind = self._kind(text, None)
+        if kind == "lo":
+            # A training provider's layout puts the first criterion on the outcome's line.
+            inline = INLINE_AC.search(text)
+            if inline:
+                return [
+                    self._event("lo", text[: inline.start()], line.no),
+                    self._event("ac", text[inline.start() + 1 :], line.no),
+                ]
+        return [self._event(kind, text, line.no, indented=line.indented)]
+
+    # -- events into outcomes ----------------------------------------------------------------
+
+    def parse(self) -> None:
+        self._pending_heading: Item | None = None
+        stream = ""
+        events = self.events
+        i = 0
+        while i < len(events):
+            e = events[i]
+            if e.kind in ("blank", "label"):
+                i += 1
+                continue
+            if e.kind == "lo" and self._new_outcome(e):
+                stream = "lo"
+            elif e.kind == "ac" and self._new_criterion(e):
+                stream = "ac"
+            elif not self.outcomes:
+                self.warnings.append(f"Line {e.no}: “{e.text}” comes before the first learning outcome; not placed.")
+            elif e.column is not None:
+                stream = self._cell_text(e, stream)
+            elif e.kind == "heading":
+                self._note("heading", e)
+                stream = "notes"
+            else:
+                stream = self._flow_text(i, e, stream)
+            i += 1
+
+    def _new_outcome(self, e: Event) -> bool:
+        number = int(e.number)
+        expected = self.outcomes[-1].number + 1 if self.outcomes else 1
+        if expected <= number <= expected + 1:  # a skipped number is reported by check.problems
+            self.outcomes.append(Outcome(number, Item(e.text, e.no, e.no)))
+            return True
+        return False  # a number inside running text, not an outcome
+
+    def _new_criterion(self, e: Event) -> bool:
+        lo, n = (int(x) for x in e.number.split("."))
+        if not self.outcomes or n == 0:
+            return False
+        outcome = self.outcomes[-1]
+        if lo != outcome.number:
+            if any(o.number == lo for o in self.outcomes) or lo == outcome.number + 1:
+                self.errors.append(f"Line {e.no}: criterion {e.number} is under learning outcome {outcome.number}.")
+            else:
+                return False
+        outcome.criteria.append(Criterion(e.number, Item(e.text, e.no, e.no)))
+        return True
+
+    def _note(self, kind: str, e: Event) -> None:
+        self.outcomes[-1].notes.append((kind, Item(e.text, e.no, e.no)))
+
+    def _cell_text(self, e: Event, stream: str) -> str:
+        outcome = self.outcomes[-1]
+        if e.column == 0:
+            outcome.item.add(e.text, e.no)
+            return "lo"
+        if e.column == 1:
+            if outcome.criteria:
+                outcome.criteria[-1].item.add(e.text, e.no)
+            else:
+                self.warnings.append(f"Line {e.no}: “{e.text}” is in the criteria column before any criterion.")
+            return "ac"
+        if e.joins and outcome.notes:
+            outcome.notes[-1][1].add(e.text, e.no)
+        else:
+            self._note("heading" if e.kind == "heading" else "bullet" if e.kind == "bullet" else "para", e)
+        return "notes"
+
+    def _flow_text(self, i: int, e: Event, stream: str) -> str:
+        outcome = self.outcomes[-1]
+        if e.kind == "bullet":
+            self._note("bullet", e)
+            return "notes"
+        lower = continues(e.text)
+        if stream == "notes" and lower and self._resumes_criterion(i):
+            self._resume_criterion(e)
+            return "ac"
+        if e.indented and e.text[0].isalpha():
+            self._note("bullet", e)  # a bullet whose glyph the PDF text lost
+            return "notes"
+        if stream == "lo" and lower:
+            outcome.item.add(e.text, e.no)
+            return "lo"
+        if stream == "ac" and lower:
+            outcome.criteria[-1].item.add(e.text, e.no)
+            return "ac"
+        if stream == "notes" and lower and outcome.notes:
+            outcome.notes[-1][1].add(e.text, e.no)
+            return "notes"
+        self._note("para", e)
+        return "notes"
+
+    def _resumes_criterion(self, i: int) -> bool:
+        """Text whose paragraph runs straight into the next criterion of this outcome belongs to
+        the criterion before it: the PDF emitted the next column's heading, or a page footer,
+        in the middle of the criteria column."""
+        outcome = self.outcomes[-1]
+        if not outcome.criteria:
+            return False
+        j = i + 1
+        while j < len(self.events) and self.events[j].kind == "text" and self.events[j].column is None:
+            j += 1
+        while j < len(self.events) and self.events[j].kind == "blank":
+            j += 1
+        if j >= len(self.events) or self.events[j].kind != "ac":
+            return False
+        return self.events[j].number.split(".")[0] == str(outcome.number)
+
+    def _resume_criterion(self, e: Event) -> None:
+        outcome = self.outcomes[-1]
+        criterion = outcome.criteria[-1]
+        words = e.text.split()
+        take = self._outcome_words(outcome.item.text, criterion.item.text, words) if e.indented else 0
+        if take:
+            moved = " ".join(words[:take])
+            outcome.item.add(moved, e.no)
+            self.warnings.append(
+                f"Line {e.no}: “{e.text}” holds two columns; read “{moved}” as the end of learning outcome "
+                f"{outcome.number} and the rest as criterion {criterion.number}. Check both."
+            )
+            words = words[take:]
+        else:
+            self.warnings.append(
+                f"Line {e.no}: “{e.text}” read as the rest of criterion {criterion.number}, which the "
+                "document breaks off there."
+            )
+        criterion.item.add(" ".join(words), e.no)
+
+    def _outcome_words(self, outcome_text: str, criterion_text: str, words: list[str]) -> int:
+        """How many leading words of a two-column line end the outcome, judged by which word pairs
+        the rest of the document uses."""
+        pairs = Counter(pairwise(self.words))
+        line_pairs = Counter(pairwise(w.lower() for w in words))
+
+        def seen(a: str, b: str) -> int:
+            key = (a.lower(), b.lower())
+            return pairs[key] - line_pairs[key]
+
+        lo_last = outcome_text.split()[-1] if outcome_text else ""
+        ac_last = criterion_text.split()[-1] if criterion_text else ""
+        best, best_score = 0, seen(ac_last, words[0])
+        for k in range(1, min(3, len(words) - 1) + 1):
+            score = seen(lo_last, words[0]) + seen(ac_last, words[k]) - seen(words[k - 1], words[k])
+            if score > best_score + 1:
+                best, best_score = k, score
+        return best
