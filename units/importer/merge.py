@@ -60,8 +60,7 @@ class _Merge:
 
 
 def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return f"“{text[:120]}”"
+    return f"“{value[:120]}”" if isinstance(value, str) else repr(value)
 
 
 def merge(parts: list[tuple[str, ImportResult]]) -> tuple[dict[str, Any], list[str]]:

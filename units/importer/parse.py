@@ -95,9 +95,20 @@ class _Reader:
     def _regions(self) -> list[tuple[str, Section]]:
         regions: list[tuple[str, Section]] = []
         current = Section("preamble", [])
+        content = [ln for ln in self.lines if not ln.blank]
+        after = {a.no: b for a, b in pairwise(content)}
+        wrapped_heading_ends: set[int] = set()
         for line in self.lines:
+            if line.no in wrapped_heading_ends:
+                current.lines.append(line)  # the second half of a heading wrapped in two
+                continue
             raw = self.raws[line.no - 1]
             name = None if is_table_row(raw) else heading_of(line.text)
+            following = after.get(line.no)
+            if not name and following and not line.blank and len(line.text) < 40:
+                name = heading_of(f"{line.text} {following.text}")
+                if name:
+                    wrapped_heading_ends.add(following.no)
             if name and not (current.name == "outcomes" and name == "outcomes"):
                 regions.append((current.name, current))
                 current = Section(name, [], heading=line)

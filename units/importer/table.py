@@ -24,6 +24,8 @@ HEADER_WORDS = re.compile(
     r"additional guidance|guidance|evidence|range)\b",
     re.IGNORECASE,
 )
+# Above the first outcome, a line naming a column is the table's header, however it wrapped.
+HEADER_PART = re.compile(r"\b(learning|outcomes?|criteria|knowledge|understanding|guidance|skills)\b", re.IGNORECASE)
 _ACRONYM = re.compile(r"^(?:[A-Z]{2,}s?\b|I\b)")
 
 
@@ -119,7 +121,7 @@ class OutcomesTable:
             if line.blank:
                 events.append(Event("blank", "", line.no))
             elif is_furniture(line.text):
-                continue
+                events.append(Event("break", line.text, line.no))  # a page ended here
             elif is_table_row(raw):
                 cells = [cell_pieces(c) for c in raw.split("\t")]
                 if self._header_row(cells):
@@ -131,7 +133,7 @@ class OutcomesTable:
                         kind = "bullet" if piece.bullet else self._kind(piece.text, column)
                         joins = i == 0 and joining_row and kind == "text" and continues(piece.text)
                         events.append(self._event(kind, piece.text, line.no, column=column, joins=joins))
-            elif HEADER_WORDS.match(line.text) and not any(e.kind in ("lo", "ac") for e in events):
+            elif HEADER_PART.search(line.text) and not any(e.kind in ("lo", "ac") for e in events):
                 self._note_header(line.text)
             else:
                 events.extend(self._line_events(line))
@@ -197,7 +199,7 @@ class OutcomesTable:
         i = 0
         while i < len(events):
             e = events[i]
-            if e.kind in ("blank", "label"):
+            if e.kind in ("blank", "label", "break"):
                 i += 1
                 continue
             if e.kind == "lo" and self._new_outcome(e):
@@ -281,18 +283,25 @@ class OutcomesTable:
         return "notes"
 
     def _resumes_criterion(self, i: int) -> bool:
-        """Text whose paragraph runs straight into the next criterion of this outcome belongs to
-        the criterion before it: the PDF emitted the next column's heading, or a page footer,
-        in the middle of the criteria column."""
+        """Text cut off from the notes before it (by a page break, or because the notes so far
+        are only their heading) whose paragraph runs straight into the next criterion of this
+        outcome belongs to the criterion before: the PDF emitted the next column's heading, or
+        the page footer, in the middle of the criteria column."""
         outcome = self.outcomes[-1]
         if not outcome.criteria:
             return False
+        back = i - 1
+        while back >= 0 and self.events[back].kind == "blank":
+            back -= 1
+        cut_off = back >= 0 and (self.events[back].kind in ("break", "heading"))
+        if not cut_off:
+            return False
         j = i + 1
-        while j < len(self.events) and self.events[j].kind == "text" and self.events[j].column is None:
+        while j < len(self.events) and self.events[j].kind == "text" and continues(self.events[j].text):
             j += 1
-        while j < len(self.events) and self.events[j].kind == "blank":
+        while j < len(self.events) and self.events[j].kind in ("blank", "break"):
             j += 1
-        if j >= len(self.events) or self.events[j].kind != "ac":
+        if j >= len(self.events) or self.events[j].kind != "ac" or self.events[j].column is not None:
             return False
         return self.events[j].number.split(".")[0] == str(outcome.number)
 
