@@ -47,7 +47,9 @@ def test_the_merged_unit_is_a_valid_specification():
     data, _ = merge(parts)
     spec = UnitSpec.model_validate({**data, "key": "plan", "version": 1, "sources": [{"title": "seeds"}]})
     assert sum(len(o.criteria) for o in spec.outcomes) == 27
-    assert spec.simulation_allowed is False and spec.real_work_only and spec.sufficient_period_required
+    assert spec.simulation_allowed is False
+    assert spec.real_work_only
+    assert spec.sufficient_period_required
 
 
 def test_sources_that_disagree_are_reported_with_both_wordings_not_resolved():

@@ -43,27 +43,57 @@ CASES = [
         SEED_001,
         MANAGE,
         [
-            "title", "level", "credit_value", "guided_learning_hours", "reference_number", "purpose",
-            "assessment_notes", "assessment_guidance", "nos_statement", "nos_standards",
-            "additional_information", "real_work_only", "simulation_allowed", "sufficient_period_required",
-            "outcomes", "evidence_requirements", "learner_guidance",
+            "title",
+            "level",
+            "credit_value",
+            "guided_learning_hours",
+            "reference_number",
+            "purpose",
+            "assessment_notes",
+            "assessment_guidance",
+            "nos_statement",
+            "nos_standards",
+            "additional_information",
+            "real_work_only",
+            "simulation_allowed",
+            "sufficient_period_required",
+            "outcomes",
+            "evidence_requirements",
+            "learner_guidance",
         ],
         [],
-    ),  # fmt: skip
+    ),
     (
         SEED_002,
         PLAN,
-        ["level", "credit_value", "purpose", "evidence_requirements", "real_work_only", "simulation_allowed",
-         "sufficient_period_required"],
+        [
+            "level",
+            "credit_value",
+            "purpose",
+            "evidence_requirements",
+            "real_work_only",
+            "simulation_allowed",
+            "sufficient_period_required",
+        ],
         ["title"],
-    ),  # fmt: skip
+    ),
     (
         SEED_003,
         PLAN,
-        ["title", "level", "credit_value", "guided_learning_hours", "purpose", "assessment_notes",
-         "assessment_guidance", "nos_statement", "additional_information", "evidence_requirements"],
+        [
+            "title",
+            "level",
+            "credit_value",
+            "guided_learning_hours",
+            "purpose",
+            "assessment_notes",
+            "assessment_guidance",
+            "nos_statement",
+            "additional_information",
+            "evidence_requirements",
+        ],
         ["outcomes"],
-    ),  # fmt: skip
+    ),
     (SEED_004, PLAN, ["title", "learner_guidance"], []),
 ]
 
@@ -150,7 +180,8 @@ def test_seed_004_is_a_guidance_page_whose_other_text_is_listed_not_dropped():
     for text in ("The OCR Level 4 NVQ Diploma", "Core ideas you must understand"):
         assert text in unplaced
     kinds = [g["kind"] for g in result.data["learner_guidance"]]
-    assert kinds.count("assessment_tip") == 6 and kinds.count("common_mistake") == 6
+    assert kinds.count("assessment_tip") == 6
+    assert kinds.count("common_mistake") == 6
 
 
 def test_mis_encoded_apostrophes_and_spaced_hyphens_are_undone():
