@@ -23,6 +23,8 @@ def problems(data: dict[str, Any]) -> list[str]:
         found.append("No learning outcomes were found.")
     found += _gaps([o["number"] for o in outcomes], lambda n: f"Learning outcome {n}")
     for o in outcomes:
+        if not o["text"].strip():
+            found.append(f"Learning outcome {o['number']} has no text.")
         if not o["criteria"]:
             found.append(f"Learning outcome {o['number']} has no assessment criteria.")
         ordinals = []

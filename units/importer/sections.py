@@ -36,23 +36,27 @@ def _content(lines: list[Line]) -> list[Line]:
 
 
 def paragraphs(lines: list[Line]) -> list[Para]:
-    """Lines joined into paragraphs. A new paragraph starts after a sentence ends and the next
-    line opens with a capital, or at a bullet; blank lines alone do not decide it, because
-    PDF text is often double-spaced."""
+    """Lines joined into paragraphs. A new paragraph starts at a bullet, or where a sentence
+    ends at a line's end, a blank line follows and the next line opens with a capital. A page
+    footer between two lines is not a paragraph break."""
     paras: list[Para] = []
-    for line in _content(lines):
+    gap = page_break = False
+    for line in lines:
+        if line.blank:
+            gap = not page_break
+            continue
+        if is_furniture(line.text):
+            gap, page_break = False, True
+            continue
         previous = paras[-1] if paras else None
-        new = (
-            previous is None
-            or line.bullet
-            or (previous.text.endswith((".", "!", "?", ":")) and line.text[:1].isupper())
-        )
-        if new:
+        ends_sentence = previous is not None and previous.text.endswith((".", "!", "?", ":"))
+        if previous is None or line.bullet or (gap and ends_sentence and line.text[:1].isupper()):
             paras.append(Para(line.text, line.no, line.no, [line]))
         else:
             previous.text = f"{previous.text} {line.text}"
             previous.last = line.no
             previous.lines.append(line)
+        gap = page_break = False
     return paras
 
 
@@ -126,7 +130,8 @@ def nos(lines: list[Line]) -> tuple[str, list[dict[str, str]], dict[str, Span], 
         (i for i, ln in enumerate(content) if NOS_TABLE_HEADER.match(ln.text) or NOS_CODE.match(ln.text)),
         len(content),
     )
-    statement = paragraphs(content[:table_at])
+    table_line = content[table_at].no if table_at < len(content) else None
+    statement = paragraphs([ln for ln in lines if table_line is None or ln.no < table_line])
     locations: dict[str, Span] = {}
     if statement:
         locations["nos_statement"] = Span(statement[0].first, statement[-1].last)

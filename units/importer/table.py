@@ -76,26 +76,24 @@ class Event:
 
 
 def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
-    """ "Candidates should have an / understanding of:" is one heading wrapped by the column."""
+    """ "Candidates should have an / understanding of:" is one heading wrapped by the column (a
+    page footer may fall between the halves)."""
     out: list[Line] = []
-    skip = 0
+    absorbed: set[int] = set()
     for i, line in enumerate(lines):
-        if skip:
-            skip -= 1
+        if line.no in absorbed:
             continue
         if line.text.startswith("Candidates ") and not line.text.endswith(":"):
-            following = lines[i + 1 : i + 4]
-            text = line.text
-            for k, nxt in enumerate(following, start=1):
-                if nxt.blank or not continues(nxt.text):
+            following = [ln for ln in lines[i + 1 : i + 8] if not ln.blank and not is_furniture(ln.text)][:3]
+            text, taken = line.text, []
+            for nxt in following:
+                if not continues(nxt.text):
                     break
-                text = f"{text} {nxt.text}"
+                text, taken = f"{text} {nxt.text}", [*taken, nxt.no]
                 if text.endswith(":"):
-                    out.append(Line(line.no, text, line.indented, line.bullet))
-                    skip = k
+                    absorbed.update(taken)
+                    line = Line(line.no, text, line.indented, line.bullet)
                     break
-            if skip:
-                continue
         out.append(line)
     return out
 
@@ -115,7 +113,6 @@ class OutcomesTable:
 
     def _events(self, lines: list[Line]) -> list[Event]:
         events: list[Event] = []
-        joining_row = False
         for line in _join_wrapped_headings(lines):
             raw = self.raws[line.no - 1]
             if line.blank:
@@ -126,12 +123,11 @@ class OutcomesTable:
                 cells = [cell_pieces(c) for c in raw.split("\t")]
                 if self._header_row(cells):
                     continue
-                # A row that starts no outcome carries on the row before (a page broke it).
-                joining_row = not any(LO_START.match(p.text) for p in cells[0])
                 for column, pieces in enumerate(cells[:3]):
                     for i, piece in enumerate(pieces):
                         kind = "bullet" if piece.bullet else self._kind(piece.text, column)
-                        joins = i == 0 and joining_row and kind == "text" and continues(piece.text)
+                        # A cell's first line may carry on the note above it: the row or page broke it.
+                        joins = i == 0 and kind == "text" and continues(piece.text)
                         events.append(self._event(kind, piece.text, line.no, column=column, joins=joins))
             elif HEADER_PART.search(line.text) and not any(e.kind in ("lo", "ac") for e in events):
                 self._note_header(line.text)
@@ -193,73 +189,95 @@ class OutcomesTable:
     # -- events into outcomes ----------------------------------------------------------------
 
     def parse(self) -> None:
-        self._pending_heading: Item | None = None
+        # The outcome whose criteria and notes are being read, and (in a table) the outcome
+        # whose own column is: a PDF row centres the outcome's text beside its later criteria.
+        self.current: Outcome | None = None
+        self.outcome_column: Outcome | None = None
         stream = ""
-        events = self.events
-        i = 0
-        while i < len(events):
-            e = events[i]
+        for i, e in enumerate(self.events):
             if e.kind in ("blank", "label", "break"):
-                i += 1
                 continue
             if e.kind == "lo" and self._new_outcome(e):
                 stream = "lo"
             elif e.kind == "ac" and self._new_criterion(e):
                 stream = "ac"
-            elif not self.outcomes:
+            elif self.current is None:
                 self.warnings.append(f"Line {e.no}: “{e.text}” comes before the first learning outcome; not placed.")
             elif e.column is not None:
-                stream = self._cell_text(e, stream)
+                stream = self._cell_text(e)
             elif e.kind == "heading":
                 self._note("heading", e)
                 stream = "notes"
             else:
                 stream = self._flow_text(i, e, stream)
-            i += 1
+        for outcome in self.outcomes:  # a heading wrapped inside a table cell arrives as two lines
+            outcome.notes = [
+                ("heading" if kind == "para" and NOTES_HEADING.match(item.text) else kind, item)
+                for kind, item in outcome.notes
+            ]
+
+    def _outcome(self, number: int) -> Outcome | None:
+        return next((o for o in self.outcomes if o.number == number), None)
 
     def _new_outcome(self, e: Event) -> bool:
         number = int(e.number)
+        placeholder = self._outcome(number)
+        if placeholder is not None and not placeholder.item.text:  # its criteria came first
+            placeholder.item = Item(e.text, e.no, e.no)
+            self.outcome_column = placeholder
+            return True
         expected = self.outcomes[-1].number + 1 if self.outcomes else 1
-        if expected <= number <= expected + 1:  # a skipped number is reported by check.problems
-            self.outcomes.append(Outcome(number, Item(e.text, e.no, e.no)))
+        if expected - 1 <= number <= expected + 1 and (number, e.text) != (expected - 1, ""):
+            # A repeated or skipped number is kept as found and reported by check.problems.
+            outcome = Outcome(number, Item(e.text, e.no, e.no))
+            self.outcomes.append(outcome)
+            self.current = self.outcome_column = outcome
             return True
         return False  # a number inside running text, not an outcome
 
     def _new_criterion(self, e: Event) -> bool:
         lo, n = (int(x) for x in e.number.split("."))
-        if not self.outcomes or n == 0:
+        if n == 0:
             return False
-        outcome = self.outcomes[-1]
-        if lo != outcome.number:
-            if any(o.number == lo for o in self.outcomes) or lo == outcome.number + 1:
-                self.errors.append(f"Line {e.no}: criterion {e.number} is under learning outcome {outcome.number}.")
-            else:
-                return False
+        outcome = self._outcome(lo)
+        next_number = self.outcomes[-1].number + 1 if self.outcomes else 1
+        if outcome is None and e.column == 1 and lo == next_number:
+            outcome = Outcome(lo, Item("", e.no, e.no))  # the outcome's own text comes later in its row
+            self.outcomes.append(outcome)
+        elif (outcome is None and lo == next_number) or (outcome is not None and e.column is None):
+            # In running text a criterion belongs where it is written; a number that does not
+            # fit there is reported by check.problems.
+            outcome = self.current
+        if outcome is None:
+            return False  # a number inside running text, not a criterion
         outcome.criteria.append(Criterion(e.number, Item(e.text, e.no, e.no)))
+        self.current = outcome
         return True
 
     def _note(self, kind: str, e: Event) -> None:
-        self.outcomes[-1].notes.append((kind, Item(e.text, e.no, e.no)))
+        assert self.current is not None
+        self.current.notes.append((kind, Item(e.text, e.no, e.no)))
 
-    def _cell_text(self, e: Event, stream: str) -> str:
-        outcome = self.outcomes[-1]
+    def _cell_text(self, e: Event) -> str:
+        assert self.current is not None
         if e.column == 0:
-            outcome.item.add(e.text, e.no)
+            (self.outcome_column or self.current).item.add(e.text, e.no)
             return "lo"
         if e.column == 1:
-            if outcome.criteria:
-                outcome.criteria[-1].item.add(e.text, e.no)
+            if self.current.criteria:
+                self.current.criteria[-1].item.add(e.text, e.no)
             else:
                 self.warnings.append(f"Line {e.no}: “{e.text}” is in the criteria column before any criterion.")
             return "ac"
-        if e.joins and outcome.notes:
-            outcome.notes[-1][1].add(e.text, e.no)
+        if e.joins and self.current.notes:
+            self.current.notes[-1][1].add(e.text, e.no)
         else:
             self._note("heading" if e.kind == "heading" else "bullet" if e.kind == "bullet" else "para", e)
         return "notes"
 
     def _flow_text(self, i: int, e: Event, stream: str) -> str:
-        outcome = self.outcomes[-1]
+        outcome = self.current
+        assert outcome is not None
         if e.kind == "bullet":
             self._note("bullet", e)
             return "notes"
@@ -276,7 +294,7 @@ class OutcomesTable:
         if stream == "ac" and lower:
             outcome.criteria[-1].item.add(e.text, e.no)
             return "ac"
-        if stream == "notes" and lower and outcome.notes:
+        if stream == "notes" and lower and outcome.notes and outcome.notes[-1][0] != "heading":
             outcome.notes[-1][1].add(e.text, e.no)
             return "notes"
         self._note("para", e)
@@ -287,7 +305,8 @@ class OutcomesTable:
         are only their heading) whose paragraph runs straight into the next criterion of this
         outcome belongs to the criterion before: the PDF emitted the next column's heading, or
         the page footer, in the middle of the criteria column."""
-        outcome = self.outcomes[-1]
+        outcome = self.current
+        assert outcome is not None
         if not outcome.criteria:
             return False
         back = i - 1
@@ -306,7 +325,8 @@ class OutcomesTable:
         return self.events[j].number.split(".")[0] == str(outcome.number)
 
     def _resume_criterion(self, e: Event) -> None:
-        outcome = self.outcomes[-1]
+        outcome = self.current
+        assert outcome is not None
         criterion = outcome.criteria[-1]
         words = e.text.split()
         take = self._outcome_words(outcome.item.text, criterion.item.text, words) if e.indented else 0
