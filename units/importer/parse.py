@@ -20,6 +20,7 @@ from units.importer.sections import (
 )
 from units.importer.table import Outcome, OutcomesTable
 from units.importer.third_column import criterion_guidance, knowledge_sections
+from units.specs import KNOWLEDGE_OUTCOME
 
 FIELD_LABELS: list[tuple[str, re.Pattern[str]]] = [
     ("title", re.compile(r"^unit title:?\s*(?P<v>.+)$", re.IGNORECASE)),
@@ -218,7 +219,7 @@ class _Reader:
     def _outcome(self, i: int, outcome: Outcome, notes_kind: str) -> dict[str, Any]:
         text = outcome.item.text
         self.locations[f"outcomes.{i}.text"] = outcome.item.span
-        kind = "knowledge" if re.match(r"^\s*understand\b", text, re.IGNORECASE) else "competence"
+        kind = "knowledge" if KNOWLEDGE_OUTCOME.match(text) else "competence"
         criteria = []
         for j, criterion in enumerate(outcome.criteria):
             self.locations[f"outcomes.{i}.criteria.{j}.text"] = criterion.item.span
