@@ -52,6 +52,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"  # the portfolio's audit trail
     GRANT_ACCESS = "grant_access"  # give EQAs time-limited access to the centre's portfolios
     MANAGE_RETENTION = "manage_retention"  # record certification, place and release legal holds
+    MANAGE_SPECIFICATIONS = "manage_specifications"  # import, correct and publish unit specifications
 
 
 NONE: frozenset[Relation] = frozenset()
@@ -63,6 +64,7 @@ CATALOGUE_ROLES: dict[Action, frozenset[str]] = {
     Action.VIEW_CASELOAD: frozenset({Role.ASSESSOR}),
     Action.PLAN_SAMPLING: frozenset({Role.IQA}),
     Action.GRANT_ACCESS: frozenset({Role.CENTRE_ADMIN}),  # at their own centre
+    Action.MANAGE_SPECIFICATIONS: frozenset({Role.CENTRE_ADMIN}),
 }
 
 # Actions on a portfolio: the relations that let each role act. Anything not listed is refused.

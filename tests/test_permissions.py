@@ -8,6 +8,7 @@ anonymous is sent to log in. A URL the project serves but this table does not li
 import datetime
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -37,12 +38,25 @@ from assessments.services.notices import notify
 from assessments.services.plans import ActivityInput, plan_create, review_create
 from assessments.services.records import RecordDetails, assessor_record_create
 from assessments.services.sampling import sample_add, sampling_plan_create
-from portfolio.models import Assignment, AuditEvent, Evidence, EvidenceVersion, ExportJob, StoredFile, VersionFile
+from portfolio.models import (
+    Assignment,
+    AuditEvent,
+    EnrolledUnit,
+    Evidence,
+    EvidenceVersion,
+    ExportJob,
+    StoredFile,
+    VersionFile,
+)
 from portfolio.services.evidence import evidence_create, evidence_submit, mapping_set
 from portfolio.services.files import file_attach
 from portfolio.services.grants import access_grant, access_revoke
+from tests.conftest import FIXTURES_DIR
 from tests.factories import UserFactory
-from tests.helpers import PLAN, criterion, details
+from tests.helpers import MANAGE, PLAN, criterion, details
+from units.importer.result import ImportResult
+from units.models import Unit, UnitDraft
+from units.services_import import draft_create
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +123,11 @@ URL_RULES: dict[str, Rule] = {
     "units:catalogue": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:unit": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
     "units:qualification": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
+    "units:changes": Rule(Action.VIEW_SPECIFICATIONS, portfolio=False),
+    "units:import": Rule(Action.MANAGE_SPECIFICATIONS, portfolio=False),
+    "units:draft": Rule(Action.MANAGE_SPECIFICATIONS, portfolio=False),
+    "units:draft_publish": Rule(Action.MANAGE_SPECIFICATIONS, portfolio=False),
+    "units:enrolled_unit_move": Rule(Action.MANAGE_ENROLMENT, "POST"),
 }
 # Served by Django itself and protected by it: the admin (staff only) and the login/logout views.
 NOT_OURS = ("admin:", "login", "logout", "password_")
@@ -215,6 +234,7 @@ def world(enrolment, learner, assessor, iqa, eqa, centre_admin, outsider, other_
         accounts={first: "Seen setting targets"},
     )
     (notice,) = notify(recipients=[learner], kind=Notice.Kind.JUDGED, text="A notice for the learner")
+    draft = unit_draft(centre_admin)
     return {
         "enrolment": enrolment,
         "evidence": evidence,
@@ -228,8 +248,17 @@ def world(enrolment, learner, assessor, iqa, eqa, centre_admin, outsider, other_
         "export": export,
         "sampling_plan": sampling_plan,
         "sample": sample,
+        "draft": draft,
         "owners": {"notice": notice.recipient, "export": export.requested_by, "sampling_plan": sampling_plan.iqa},
     }
+
+
+def unit_draft(by: User) -> UnitDraft:
+    """An imported draft of the next version of the Manage unit, with one criterion reworded."""
+    data = json.loads((FIXTURES_DIR / "units" / f"{MANAGE}.json").read_text(encoding="utf-8"))
+    data["outcomes"][0]["criteria"][0]["text"] = "Explain how resources are allocated"
+    source = "Unit Title: Manage customer service operations\nLevel: 4\n"
+    return draft_create(result=ImportResult(data=data, source_text=source), source_name="manage.txt", by=by)
 
 
 def finished_export(enrolment, by) -> ExportJob:
@@ -281,6 +310,10 @@ def url_for(name: str, world) -> str:
         "portfolio:export_download": [world["export"].uuid],
         "portfolio:export_retry": [world["export"].uuid],
         "units:unit": [unit.uuid],
+        "units:changes": [unit.uuid],
+        "units:draft": [world["draft"].uuid],
+        "units:draft_publish": [world["draft"].uuid],
+        "units:enrolled_unit_move": [enrolment.uuid, unit.uuid],
         "units:qualification": [enrolment.qualification.uuid],
     }.get(name)
     if (args is None and name.startswith("portfolio:evidence")) or name == "portfolio:file_upload":
@@ -329,6 +362,9 @@ def snapshot() -> tuple:
         SamplingPlan.objects.count(),
         SampleItem.objects.count(),
         SampleReview.objects.count(),
+        Unit.objects.count(),
+        list(EnrolledUnit.objects.values_list("unit_id", flat=True)),
+        list(UnitDraft.objects.values_list("revision", "key", "published_at")),
     )
 
 

@@ -6,8 +6,10 @@ criterion never silently changes meaning underneath a decision.
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 # Deterministic public ids: a unit loaded on any machine gets the same UUID, so links survive a
 # reload and fixtures never carry ids of their own.
@@ -303,3 +305,64 @@ class GroupUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group.name}: {self.unit.title}"
+
+
+class UnitDraft(models.Model):
+    """A unit brought in from an awarding body's document, under review until it is published.
+
+    Not a `Unit`: the parsed unit is held here as JSON (the fixture shape, without key, version
+    and sources), so a draft never reaches the catalogue, an enrolment or a mapping. Publishing
+    (`units.services_import.draft_publish`) writes the Unit; the draft then stays as the record of
+    where that version came from, and can no longer be changed.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.SlugField(max_length=120, help_text="The unit it becomes a version of (a new key: a new unit).")
+    version = models.PositiveIntegerField(
+        help_text="The version it will become: the latest published version of the key + 1, checked again at publish."
+    )
+    revision = models.PositiveIntegerField(default=1, help_text="Counts saved corrections; guards against lost edits.")
+    data = models.JSONField(default=dict, blank=True)
+    source_name = models.CharField(max_length=255, help_text="The uploaded file's name, or “Pasted text”.")
+    source_text = models.TextField(blank=True, help_text="The normalised text the importer read, line by line.")
+    locations = models.JSONField(default=dict, blank=True, help_text="Field path -> [first line, last line].")
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="Problems that stop it being published.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_unit = models.OneToOneField(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="import_draft"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(version__gte=1), name="units_unitdraft_version_positive"),
+            models.CheckConstraint(
+                condition=Q(published_unit__isnull=True, published_at__isnull=True)
+                | Q(published_unit__isnull=False, published_at__isnull=False),
+                name="units_unitdraft_published_together",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["key"], condition=Q(published_unit__isnull=True), name="units_unitdraft_open_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        title = self.data.get("title") if isinstance(self.data, dict) else None
+        state = "published" if self.published_unit_id else "draft"
+        return f"{title or self.key} (v{self.version}, {state})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_unit_id is not None

@@ -1,6 +1,6 @@
 """Reads of the specification catalogue, shaped for the pages that show them."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from units.models import (
@@ -11,6 +11,7 @@ from units.models import (
     Qualification,
     RuleGroup,
     Unit,
+    UnitDraft,
 )
 from units.specs import (
     Code,
@@ -47,13 +48,41 @@ def _unit_detail_queryset() -> QuerySet[Unit]:
     )
 
 
+def _versions_of(key: object) -> QuerySet[Unit]:
+    return Unit.objects.filter(key=key)
+
+
 def unit_detail(*, uuid: str) -> Unit:
-    """One unit with everything its page shows, in a fixed number of queries."""
-    return get_object_or_404(_unit_detail_queryset(), uuid=uuid)
+    """One unit with everything its page shows, in a fixed number of queries.
+
+    Annotated with its neighbours among the unit's versions (no extra query): `newest_version` and
+    `newest_uuid`, and `previous_version`, the version before it (None for the first).
+    """
+    newest = _versions_of(OuterRef("key")).order_by("-version")
+    previous = _versions_of(OuterRef("key")).filter(version__lt=OuterRef("version")).order_by("-version")
+    queryset = _unit_detail_queryset().annotate(
+        newest_version=Subquery(newest.values("version")[:1]),
+        newest_uuid=Subquery(newest.values("uuid")[:1]),
+        previous_version=Subquery(previous.values("version")[:1]),
+    )
+    return get_object_or_404(queryset, uuid=uuid)
 
 
 def unit_list() -> QuerySet[Unit]:
-    return Unit.objects.prefetch_related("codes").order_by("title", "version")
+    """Every version of every unit; `superseded` where a newer version of it is published."""
+    newer = _versions_of(OuterRef("key")).filter(version__gt=OuterRef("version"))
+    return Unit.objects.prefetch_related("codes").annotate(superseded=Exists(newer)).order_by("title", "version")
+
+
+def drafts_open() -> QuerySet[UnitDraft]:
+    """Drafts not yet published, most recently changed first."""
+    return UnitDraft.objects.filter(published_unit__isnull=True).select_related("created_by").order_by("-updated_at")
+
+
+def draft_detail(*, uuid: object) -> UnitDraft:
+    return get_object_or_404(
+        UnitDraft.objects.select_related("published_unit", "created_by", "updated_by", "published_by"), uuid=uuid
+    )
 
 
 def qualification_list() -> QuerySet[Qualification]:

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.policy import Action, role_required
+from accounts.policy import Action, may_take, role_required
 from units import selectors
 from units.models import LearnerGuidance
 
@@ -10,10 +10,16 @@ from units.models import LearnerGuidance
 @require_GET
 @role_required(Action.VIEW_SPECIFICATIONS)
 def catalogue(request: HttpRequest) -> HttpResponse:
+    can_import = may_take(request.user, Action.MANAGE_SPECIFICATIONS)
     return render(
         request,
         "units/catalogue.html",
-        {"qualifications": selectors.qualification_list(), "units": selectors.unit_list()},
+        {
+            "qualifications": selectors.qualification_list(),
+            "units": selectors.unit_list(),
+            "can_import": can_import,
+            "drafts": selectors.drafts_open() if can_import else None,
+        },
     )
 
 

@@ -6,6 +6,9 @@ converted to it here first, and the parser never sees bytes, markup or files. So
 - plain lines in reading order; a list item outside a table is a line starting with "• ";
 - a table row is ONE line whose cells are separated by a tab; inside a cell, paragraphs are
   written as ``<p>…</p>`` and list items as ``<ul><li>…</li></ul>`` (no attributes);
+- except from a PDF, where a row is one PHYSICAL line of the table: each cell holds the plain
+  text of its column on that line ("" where the column has none there; a bullet keeps its "•"),
+  so a cell's text carries on in the same column of the rows below;
 - a blank line between paragraphs; table rows and list items follow one another directly;
 - characters as decoded: the parser repairs mis-encodings and quotes itself.
 
@@ -16,11 +19,14 @@ Anything that cannot be read raises ExtractError with a sentence a centre admin 
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -295,6 +301,11 @@ def _join(items: list[_Item]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # PDF
+#
+# pypdf's layout mode draws each page on a fixed-width grid: a character column stands for a
+# fixed width of the page, so the columns of a table come out as runs of text at the same
+# character positions, with a blank "gutter" between them. A table region becomes one row per
+# physical line (see _PdfTables); everything else becomes plain lines.
 
 
 def _pdf_text(data: bytes) -> str:
@@ -312,23 +323,47 @@ def _pdf_text(data: bytes) -> str:
             f"The PDF has {page_count} pages; at most {MAX_PDF_PAGES} can be read. "
             "Upload the pages of the one unit only."
         )
-    texts: list[str] = []
+    pages: list[list[str] | None] = []  # a page's layout lines; None where only plain text came out
+    plain: dict[int, str] = {}
     total = 0
     for number, page in enumerate(reader.pages, start=1):
-        try:
-            text = page.extract_text() or ""
-        except Exception as exc:
-            raise ExtractError(f"Page {number} of the PDF cannot be read: {_reason(exc)}.") from exc
-        total += len(text)
+        lines, text = _page_text(page, number)
+        if lines is None:
+            plain[number - 1] = text
+        total += len(re.sub(r"\s+", " ", text))
         if total > MAX_TEXT_CHARS:
             raise ExtractError(_too_long())
-        texts.append(text)
-    text = _tidy_pdf_text("\n".join(texts))
+        pages.append(lines)
+    text = _PdfTables(reader, pages, plain).text()
     if sum(not ch.isspace() for ch in text) < MIN_PDF_CHARS_PER_PAGE * max(page_count, 1):
         raise ExtractError(
             "This PDF has no text layer: it looks like a scan. Export it from the original document, or paste the text."
         )
     return text
+
+
+def _page_text(page, number: int) -> tuple[list[str] | None, str]:
+    """A page's lines in layout mode, or (None, its plain text) where layout mode fails or finds
+    nothing (pypdf calls layout mode experimental)."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+        if text.strip():
+            return _clean_pdf_text(text).split("\n"), text
+    except Exception:
+        pass
+    try:
+        text = page.extract_text() or ""
+    except Exception as exc:
+        raise ExtractError(f"Page {number} of the PDF cannot be read: {_reason(exc)}.") from exc
+    return None, text
+
+
+def _clean_pdf_text(text: str) -> str:
+    """Tabs would read as table cells, so they become spaces; control characters and trailing
+    spaces go."""
+    text = text.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+    return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 def _unlock(reader: PdfReader) -> None:
@@ -346,17 +381,383 @@ def _unlock(reader: PdfReader) -> None:
         raise ExtractError("This PDF is password-protected. Save a copy without the password, or paste the text.")
 
 
-def _tidy_pdf_text(text: str) -> str:
-    """Tabs would read as table cells, so they become spaces; trailing spaces and runs of blank
-    lines go."""
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n"))
+# A table column is a left edge where at least EDGE_MIN_LINES lines start text; a table has a
+# column with text to its left on at least TABLE_MIN_LINES of the same lines.
+EDGE_MIN_LINES = 2
+TABLE_MIN_LINES = 3
+# Text a page puts in its margins: "2 © OCR 2010", "Page 3 of 8", a running "Unit CU782 …" header.
+PDF_FURNITURE = re.compile(
+    r"^(?:\d{1,3}\s*©.*\d{4}|©.*\d{4}(?:\s+\d{1,3})?|page \d+(?: of \d+)?|\d{1,3}"
+    r"|oxford cambridge and rsa|www\.ocr\.org\.uk|unit [A-Z]{1,4}\d{1,4}[A-Z]?\s+\S.*)$",
+    re.IGNORECASE,
+)
+PDF_EDGE_LINES = 3  # furniture is looked for among this many lines at the top and the bottom of a page
+_FRAGMENT = re.compile(r"\S+(?: \S+)*")
+
+
+@dataclass(frozen=True)
+class _Frag:
+    """A run of text on a layout line: words one space apart. Two or more spaces end it."""
+
+    start: int
+    end: int
+    text: str
+
+
+def _fragments(line: str) -> list[_Frag]:
+    return [_Frag(m.start(), m.end(), m.group()) for m in _FRAGMENT.finditer(line)]
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """The left edge of a table column (`start`) and where the gutter before it begins (`gap`),
+    in character positions. An edge carried over from another page is only approximately placed,
+    so the middle of its gutter divides the columns; an edge found on the page divides exactly."""
+
+    gap: float
+    start: float
+    own: bool = True
+    support: int = 0  # the lines with text on both sides of the gutter
+
+    @property
+    def cut(self) -> float:
+        return self.start if self.own else (self.gap + self.start) / 2
+
+
+def _edges(rows: list[list[_Frag]]) -> list[_Edge]:
+    """The column edges of a table region: positions where several lines start text, with text to
+    the left on some of the same lines, that no line's text crosses.
+
+    A line drawn as one piece of text (a header row; cells whose lines share a baseline) has its
+    parts placed by the font's spacing rather than on the grid, so they may cross an edge. Such a
+    part starts where few lines start, and is tolerated; text that starts at a column's edge and
+    crosses another (an indent inside a column) is not."""
+    rows = [row for row in rows if row]
+    if not rows:
+        return []
+    left = min(row[0].start for row in rows)
+    starts = Counter(f.start for row in rows for f in row)
+
+    def aligned(position: int) -> bool:
+        return position == left or sum(starts.get(position + d, 0) for d in (-1, 0, 1)) >= EDGE_MIN_LINES
+
+    edges: list[_Edge] = []
+    for s in sorted(starts):
+        if s <= left or (s - 1 in starts and s - 1 > left):
+            continue
+        count = starts[s] + starts.get(s + 1, 0)  # a column's lines may start one position apart
+        if count < EDGE_MIN_LINES:
+            continue
+        crossed = misplaced = support = 0
+        gap = left
+        for row in rows:
+            crossing = [f for f in row if f.start < s < f.end]
+            if len(row) > 1 and crossing and not any(aligned(f.start) for f in crossing):
+                misplaced += 1
+                support += row[0].start < s
+            elif crossing:
+                crossed += 1 if len(row) > 1 else count  # a single run of text across it: no edge
+            else:
+                before = [f.end for f in row if f.end <= s]
+                if before:
+                    gap = max(gap, *before)
+                    support += any(f.start >= s for f in row)
+        if crossed <= count // 4 and misplaced <= count and support:
+            edges.append(_Edge(gap, s, support=support))
+    return edges
+
+
+def _merge_edges(carried: list[_Edge], own: list[_Edge]) -> list[_Edge] | None:
+    """Edges carried over from another page, each replaced by the page's own edge where it found
+    one; None where the page has an edge the carried layout does not."""
+    merged = list(carried)
+    for edge in own:
+        matches = [i for i, c in enumerate(merged) if not c.own and c.gap - 2 <= edge.start <= c.start + 2]
+        if not matches:
+            return None
+        merged[matches[0]] = edge
+    return merged
+
+
+def _cuts(edges: list[_Edge]) -> list[float]:
+    return sorted(edge.cut for edge in edges)
+
+
+def _covers_gutter(frag: _Frag, edge: _Edge) -> bool:
+    return frag.start < edge.gap and frag.end > edge.start
+
+
+def _ends_table(row: list[_Frag], edges: list[_Edge]) -> bool:
+    """A line whose text runs across a gutter: a heading or paragraph as wide as the table. A
+    line of several parts only ends it where a part is wider than any column, since a row drawn
+    as one piece of text (see _edges) may cross gutters too."""
+    if not edges:
+        return False
+    cuts = _cuts(edges)
+    bounds = [min(cuts[0], row[0].start), *cuts, max(f.end for f in row)]
+    widest = max(b - a for a, b in itertools.pairwise(bounds))
+    return any(
+        any(_covers_gutter(frag, edge) for edge in edges) and (len(row) == 1 or frag.end - frag.start > 1.2 * widest)
+        for frag in row
+    )
+
+
+def _row_cells(row: list[_Frag], cuts: list[float]) -> list[str]:
+    """A layout line's text split into the table's columns: each run of text goes to the column
+    where it starts. A line drawn as one piece of text (see _edges) may have runs that straddle
+    a cut: then its runs go to successive columns in order."""
+    n = len(cuts) + 1
+    columns = [bisect.bisect_right(cuts, f.start) for f in row]
+    straddles = any(f.start < cut < f.end - 1 for f in row for cut in cuts)
+    if straddles and 1 < len(row) <= n:
+        for i in range(1, len(columns)):
+            columns[i] = max(columns[i], columns[i - 1] + 1)
+        columns[-1] = min(columns[-1], n - 1)
+        for i in range(len(columns) - 2, -1, -1):
+            columns[i] = min(columns[i], columns[i + 1] - 1)
+    cells: list[list[str]] = [[] for _ in range(n)]
+    for frag, column in zip(row, columns, strict=True):
+        cells[column].append(frag.text)
+    return [" ".join(parts) for parts in cells]
+
+
+@dataclass
+class _Region:
+    first: int  # line index on the page
+    last: int  # exclusive
+    edges: list[_Edge]
+
+
+class _PdfTables:
+    """The pages' layout lines as source text: table regions as rows, the rest as plain lines.
+
+    A table region grows from a line of several runs of text (or, on a page that carries on a
+    table from the page before, from the top), line by line, for as long as no line runs across
+    one of its gutters. A short heading at the margin fits inside the first column, so lines
+    that have text only in the first column are left out at a region's top, and at its foot
+    where a line running across the table follows them."""
+
+    def __init__(self, reader: PdfReader, pages: list[list[str] | None], plain: dict[int, str]):
+        self.reader = reader
+        self.pages = pages
+        self.plain = plain
+        self.frags = [[_fragments(line) for line in lines] if lines is not None else [] for lines in pages]
+        self.furniture = [_furniture(lines) if lines is not None else set() for lines in pages]
+        self.known: tuple[int, list[_Edge]] | None = None  # the page a table's columns were last seen whole on
+        self._geometry: dict[int, tuple[float, float | None] | None] = {}
+
+    def text(self) -> str:
+        items: list[tuple[str, str]] = []  # (kind, text): kind is row, text, furniture or blank
+        carried = False  # the table on the page before ran to its foot
+        for index, lines in enumerate(self.pages):
+            if lines is None:
+                plain_lines = _clean_pdf_text(self.plain[index]).split("\n")
+                items += [("text", line) if line.strip() else ("blank", "") for line in plain_lines]
+                carried = False
+                continue
+            page_items, carried = self._page(index, lines, carried)
+            items += page_items
+        return _join_pdf_items(items)
+
+    def _page(self, index: int, lines: list[str], carried: bool) -> tuple[list[tuple[str, str]], bool]:
+        frags = self.frags[index]
+        furniture = self.furniture[index]
+        content = [i for i, row in enumerate(frags) if row and i not in furniture]
+        regions: list[_Region] = []
+        at = 0
+        if carried and content and self.known:
+            region = self._region(index, content[0], at, self._carried_edges(index))
+            if region:
+                regions.append(region)
+                at = region.last
+        while True:
+            seed = next((i for i in content if i >= at and len(frags[i]) > 1), None)
+            if seed is None:
+                break
+            region = self._region(index, seed, at, [])
+            if region is None:
+                at = seed + 1
+                continue
+            regions.append(region)
+            at = region.last
+        carried = bool(regions) and bool(content) and regions[-1].last > content[-1]
+        items: list[tuple[str, str]] = []
+        in_region = {}
+        for region in regions:
+            for i in range(region.first, region.last):
+                in_region[i] = region
+        for i, line in enumerate(lines):
+            if i in in_region:
+                if frags[i]:
+                    items.append(("row", "\t".join(_row_cells(frags[i], _cuts(in_region[i].edges)))))
+            elif not frags[i]:
+                items.append(("blank", ""))
+            else:
+                items.append(("furniture" if i in furniture else "text", " ".join(line.split())))
+        return items, carried
+
+    def _region(self, index: int, seed: int, floor: int, carried: list[_Edge]) -> _Region | None:
+        """The table region around line `seed`, no higher than line `floor`; `carried` are the
+        edges of a table that continues from the page before."""
+        frags = self.frags[index]
+        furniture = self.furniture[index]
+        rows: list[list[_Frag]] = []
+        last, killed = seed, False
+        while last < len(frags) and last not in furniture:
+            row = frags[last]
+            if row:
+                own = _edges(rows)
+                edges = (_merge_edges(carried, own) or carried + own) if carried else own
+                if rows and _ends_table(row, edges):
+                    killed = True
+                    break
+                rows.append(row)
+            last += 1
+        own = _edges(rows)
+        edges = (_merge_edges(carried, own) or carried) if carried else own
+        if not carried and not any(edge.support >= TABLE_MIN_LINES for edge in edges):
+            return None
+        first = seed
+        if not carried:
+            while first - 1 >= floor and first - 1 not in furniture:
+                row = frags[first - 1]
+                if row and _ends_table(row, edges):
+                    break
+                first -= 1
+        first, last = self._trim(frags, first, last, _cuts(edges)[0], top=not carried, foot=killed)
+        if first >= last:
+            return None
+        rows = [row for row in frags[first:last] if row]
+        own = _edges(rows)
+        if carried:
+            edges = _merge_edges(carried, own) or (own if len(own) >= len(carried) else carried)
+        elif not any(edge.support >= TABLE_MIN_LINES for edge in own):
+            return None
+        else:
+            edges = own
+            if self.known and len(own) < len(self.known[1]):
+                edges = _merge_edges(self._carried_edges(index), own) or own
+        if all(edge.own for edge in edges) and (not self.known or len(edges) >= len(self.known[1])):
+            self.known = (index, edges)
+        return _Region(first, last, edges)
+
+    @staticmethod
+    def _trim(frags, first: int, last: int, first_cut: float, top: bool, foot: bool) -> tuple[int, int]:
+        """Leave out a region's lines of one run of text in the first column: at its top, all but
+        those that sit directly on its first wider line (a header's first word, wrapped) and do
+        not carry on a paragraph from above; at its foot, those after its last blank line, where
+        the region ends at a line running across the table (a heading, then a paragraph)."""
+
+        def first_column_only(i: int) -> bool:  # one run of text (a heading, a paragraph's tail)
+            return len(frags[i]) == 1 and frags[i][0].start < first_cut
+
+        if top:
+            wide = first
+            while wide < last and (not frags[wide] or first_column_only(wide)):
+                wide += 1
+            attached = wide
+            while attached > first and frags[attached - 1]:
+                attached -= 1
+            if attached == first and first > 0 and frags[first - 1]:
+                attached = wide
+            first = attached
+        if foot:
+            end = last
+            while end > first and not frags[end - 1]:
+                end -= 1
+            tail = end
+            while tail > first and frags[tail - 1] and first_column_only(tail - 1):
+                tail -= 1
+            if tail < end:
+                last = tail
+        while last > first and not frags[last - 1]:
+            last -= 1
+        return first, last
+
+    def _carried_edges(self, index: int) -> list[_Edge]:
+        """The last whole table's edges, placed on this page's grid: layout mode measures each
+        page from its leftmost text, in a character width of its own."""
+        assert self.known
+        source, edges = self.known
+        if source == index:
+            return edges
+        src, dst = self._page_geometry(source), self._page_geometry(index)
+        if not src or not dst:
+            return [_Edge(e.gap, e.start, own=False) for e in edges]
+        (m1, c1), (m2, c2) = src, dst
+        c1, c2 = c1 or c2, c2 or c1
+        if not c1 or not c2:
+            return [_Edge(e.gap, e.start, own=False) for e in edges]
+        return [_Edge((m1 + e.gap * c1 - m2) / c2, (m1 + e.start * c1 - m2) / c2, own=False) for e in edges]
+
+    def _page_geometry(self, index: int) -> tuple[float, float | None] | None:
+        """Where a page's layout grid starts on the page and how wide a character is, in points:
+        the leftmost text, and the character width that puts the page's runs of text where its
+        layout lines have them (None where no run could be matched)."""
+        if index in self._geometry:
+            return self._geometry[index]
+        chunks: list[tuple[float, str]] = []
+
+        def visit(text, cm, tm, font_dict, font_size):
+            if text.strip():
+                chunks.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], " ".join(text.split())))
+
+        geometry = None
+        try:
+            self.reader.pages[index].extract_text(visitor_text=visit)
+        except Exception:
+            chunks = []
+        if chunks:
+            origin = min(x for x, _ in chunks)
+            positions: dict[str, set[int]] = {}
+            for row in self.frags[index]:
+                for frag in row:
+                    if frag.start >= 5 and len(frag.text) >= 4:
+                        positions.setdefault(frag.text[:12], set()).add(frag.start)
+            estimates = sorted(
+                (x - origin) / (p + 0.5) for x, text in chunks for p in positions.get(text[:12], ()) if x - origin > 1
+            )
+            geometry = (origin, estimates[len(estimates) // 2] if estimates else None)
+        self._geometry[index] = geometry
+        return geometry
+
+
+def _furniture(lines: list[str]) -> set[int]:
+    """The lines at a page's top and foot that are page furniture."""
+    found: set[int] = set()
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    for edge in (nonblank[:PDF_EDGE_LINES], nonblank[::-1][:PDF_EDGE_LINES]):
+        for i in edge:
+            if not PDF_FURNITURE.match(" ".join(lines[i].split())):
+                break
+            found.add(i)
+    return found
+
+
+def _join_pdf_items(items: list[tuple[str, str]]) -> str:
+    """Lines from the pages: a blank line between table rows and other text (none between rows,
+    nor around page furniture that falls between rows), and at most one blank line elsewhere."""
+    rowish = [kind == "row" for kind, _ in items]
+    previous_solid: bool | None = None  # whether the last row or text line before was a row
+    waiting: list[int] = []  # furniture since then
+    for i, (kind, _) in enumerate(items):
+        if kind == "furniture":
+            waiting.append(i)
+        elif kind in ("row", "text"):
+            for j in waiting:
+                rowish[j] = bool(previous_solid) and kind == "row"
+            previous_solid, waiting = kind == "row", []
     lines: list[str] = []
-    for line in text.split("\n"):
-        line = line.rstrip()
-        if line or (lines and lines[-1]):
-            lines.append(line)
-    while lines and not lines[-1]:
-        lines.pop()
+    previous_row: bool | None = None
+    gap = False
+    for i, (kind, text) in enumerate(items):
+        if kind == "blank":
+            gap = True
+            continue
+        if previous_row is not None and (rowish[i] != previous_row or (gap and not rowish[i])):
+            lines.append("")
+        lines.append(text)
+        previous_row, gap = rowish[i], False
     return "\n".join(lines) + "\n" if lines else ""
 
 
