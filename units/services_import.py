@@ -33,6 +33,7 @@ from assessments.models import Decision, PlannedActivity, SampleItem, SignOff
 from portfolio.models import AuditEvent, Claim, EnrolledUnit, Enrolment, EvidenceVersion, RequirementCoverage
 from portfolio.services.audit import audit
 from units.diff_selectors import spec_change_summary
+from units.importer.parse import empty_unit
 from units.importer.result import ImportResult
 from units.models import GroupUnit, Unit, UnitDraft
 from units.selectors import unit_to_spec
@@ -54,28 +55,6 @@ UNREVIEWED = (
     "the corrections before publishing."
 )
 
-# Every top-level field of a unit in the fixture format, with its value when the document does
-# not give it; `data` always has all of them, in this order.
-EMPTY_UNIT: dict[str, Any] = {
-    "title": "",
-    "level": None,
-    "credit_value": None,
-    "guided_learning_hours": None,
-    "reference_number": "",
-    "codes": [],
-    "purpose": "",
-    "assessment_notes": [],
-    "assessment_guidance": [],
-    "nos_statement": "",
-    "nos_standards": [],
-    "additional_information": "",
-    "real_work_only": False,
-    "simulation_allowed": None,
-    "sufficient_period_required": False,
-    "outcomes": [],
-    "evidence_requirements": [],
-    "learner_guidance": [],
-}
 # Belong to whoever saves the unit, not to the document's content.
 NOT_CONTENT = ("key", "version", "sources")
 
@@ -455,7 +434,8 @@ def _without_nul(value: Any) -> Any:
 def normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     """Every field of the format present, in its order; key, version and sources dropped."""
     given = {k: v for k, v in dict(data).items() if k not in NOT_CONTENT}
-    ordered = {name: copy.deepcopy(given.pop(name, default)) for name, default in EMPTY_UNIT.items()}
+    # Every top-level field of a unit, in the fixture order, with the importer's empty values.
+    ordered = {name: copy.deepcopy(given.pop(name, default)) for name, default in empty_unit().items()}
     return _without_nul({**ordered, **given})  # anything unknown is kept, and reported as not a field
 
 

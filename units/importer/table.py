@@ -41,7 +41,9 @@ class Item:
     last: int
 
     def add(self, text: str, no: int) -> None:
-        self.text = f"{self.text} {text}".strip()
+        # A word wrapped after its hyphen or slash ("up-to-" / "date") is one word again.
+        glued = re.search(r"[A-Za-z][-/]$", self.text) and text[:1].islower()
+        self.text = f"{self.text}{text}" if glued else f"{self.text} {text}".strip()
         self.first, self.last = min(self.first, no), max(self.last, no)
 
     @property
@@ -75,7 +77,7 @@ class Event:
     joins: bool = False  # the first piece of a cell that carries on from the row before
 
 
-def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
+def _join_wrapped_headings(lines: list[Line], raws: list[str]) -> list[Line]:
     """ "Candidates should have an / understanding of:" is one heading wrapped by the column (a
     page footer may fall between the halves)."""
     out: list[Line] = []
@@ -83,8 +85,13 @@ def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
     for i, line in enumerate(lines):
         if line.no in absorbed:
             continue
-        if line.text.startswith("Candidates ") and not line.text.endswith(":"):
-            following = [ln for ln in lines[i + 1 : i + 8] if not ln.blank and not is_furniture(ln.text)][:3]
+        in_table = is_table_row(raws[line.no - 1])  # a table's cells are read from the raw row
+        if not in_table and line.text.startswith("Candidates ") and not line.text.endswith(":"):
+            following = [
+                ln
+                for ln in lines[i + 1 : i + 8]
+                if not ln.blank and not is_furniture(ln.text) and not is_table_row(raws[ln.no - 1])
+            ][:3]
             text, taken = line.text, []
             for nxt in following:
                 if not continues(nxt.text):
@@ -107,19 +114,21 @@ class OutcomesTable:
         self.errors: list[str] = []
         self.notes_kind = ""  # "knowledge" or "guidance", from the header or the notes' headings
         self.header_seen = False
+        self.outcomes_started = False
         self.events = self._events(lines)
 
     # -- reading lines into events ---------------------------------------------------------
 
     def _events(self, lines: list[Line]) -> list[Event]:
         events: list[Event] = []
-        for line in _join_wrapped_headings(lines):
+        for line in _join_wrapped_headings(lines, self.raws):
             raw = self.raws[line.no - 1]
             if line.blank:
                 events.append(Event("blank", "", line.no))
             elif is_furniture(line.text):
                 events.append(Event("break", line.text, line.no))  # a page ended here
             elif is_table_row(raw):
+                self.outcomes_started = self.outcomes_started or any(e.kind in ("lo", "ac") for e in events)
                 cells = [cell_pieces(c) for c in raw.split("\t")]
                 if self._header_row(cells):
                     continue
@@ -137,7 +146,7 @@ class OutcomesTable:
 
     def _header_row(self, cells: list[list]) -> bool:
         texts = [p.text for cell in cells for p in cell]
-        if texts and all(HEADER_WORDS.match(t) for t in texts):
+        if texts and all(HEADER_WORDS.match(t) or (not self.outcomes_started and HEADER_PART.search(t)) for t in texts):
             for t in texts:
                 self._note_header(t)
             return True
@@ -193,6 +202,7 @@ class OutcomesTable:
         # whose own column is: a PDF row centres the outcome's text beside its later criteria.
         self.current: Outcome | None = None
         self.outcome_column: Outcome | None = None
+        self.pending_notes: list[tuple[str, Item]] = []
         stream = ""
         for i, e in enumerate(self.events):
             if e.kind in ("blank", "label", "break"):
@@ -201,6 +211,9 @@ class OutcomesTable:
                 stream = "lo"
             elif e.kind == "ac" and self._new_criterion(e):
                 stream = "ac"
+            elif self.current is None and e.column == 2:
+                # A row's notes can start on a line above its first criterion.
+                self.pending_notes.append(("heading" if e.kind == "heading" else "para", Item(e.text, e.no, e.no)))
             elif self.current is None:
                 self.warnings.append(f"Line {e.no}: “{e.text}” comes before the first learning outcome; not placed.")
             elif e.column is not None:
@@ -210,6 +223,30 @@ class OutcomesTable:
                 stream = "notes"
             else:
                 stream = self._flow_text(i, e, stream)
+        if self.outcomes and self.pending_notes:
+            first = self.outcomes[0]
+            notes = self.pending_notes + first.notes
+            if notes[0][0] == "para" and len(notes) > 1 and continues(notes[1][1].text):
+                notes[0][1].add(notes[1][1].text, notes[1][1].last)  # the heading's wrapped half
+                del notes[1]
+            first.notes = notes
+        elif self.pending_notes:
+            self.warnings += [
+                f"Line {i.first}: “{i.text}” comes before the first learning outcome; not placed."
+                for _, i in self.pending_notes
+            ]
+        for before, after in pairwise(self.outcomes):
+            # A row's notes heading can start on the lines above its first criterion, so all or
+            # half of it lands at the end of the previous row's notes.
+            if not before.notes or before.notes[-1][0] == "bullet":
+                continue
+            head = before.notes[-1][1]
+            tail = after.notes[0][1] if after.notes else None
+            if NOTES_HEADING.match(head.text):
+                after.notes.insert(0, before.notes.pop())
+            elif tail is not None and NOTES_HEADING.match(f"{head.text} {tail.text}"):
+                tail.text, tail.first = f"{head.text} {tail.text}", head.first
+                before.notes.pop()
         for outcome in self.outcomes:  # a heading wrapped inside a table cell arrives as two lines
             outcome.notes = [
                 ("heading" if kind == "para" and NOTES_HEADING.match(item.text) else kind, item)
